@@ -1,0 +1,221 @@
+from django.contrib import admin
+from django.db.models import Count
+
+from negotiations.models import (
+    Citation,
+    Demand,
+    Disagreement,
+    Option,
+    Parameter,
+    Party,
+    Proposal,
+    Relation,
+    Round,
+    Section,
+    Source,
+    Topic,
+    Version,
+)
+
+admin.site.site_header = "Istanbul talks 2025 — curators"
+admin.site.site_title = "Negotiations curators"
+
+TIMESTAMPS = ("created_at", "updated_at")
+
+
+class CitationInline(admin.StackedInline):
+    model = Citation
+    fk_name = "demand"
+    fields = ("source", "quote", "translation", "locator", "order")
+    autocomplete_fields = ("source",)
+    extra = 0
+    # Every demand is backed by at least one quote.
+    min_num = 1
+    validate_min = True
+
+
+class ParameterInline(admin.TabularInline):
+    model = Parameter
+    extra = 0
+
+
+@admin.register(Party)
+class PartyAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "order")
+    list_filter = ("proposals__kind",)
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+    readonly_fields = TIMESTAMPS
+
+
+@admin.register(Round)
+class RoundAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "date", "place")
+    list_filter = ("place",)
+    search_fields = ("place", "summary")
+    readonly_fields = TIMESTAMPS
+
+
+@admin.register(Topic)
+class TopicAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "order", "demand_count")
+    list_filter = ("relations__kind",)
+    search_fields = ("name", "code", "description")
+    prepopulated_fields = {"slug": ("name",)}
+    readonly_fields = TIMESTAMPS
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(demand_count=Count("demands"))
+
+    @admin.display(description="demands", ordering="demand_count")
+    def demand_count(self, topic):
+        return topic.demand_count
+
+
+class SectionInline(admin.TabularInline):
+    model = Section
+    fields = ("label", "title", "kind", "order")
+    extra = 0
+    show_change_link = True
+
+
+@admin.register(Proposal)
+class ProposalAdmin(admin.ModelAdmin):
+    list_display = ("title", "party", "kind", "round", "date_presented", "date_published")
+    list_filter = ("party", "kind", "round")
+    list_select_related = ("party", "round")
+    search_fields = ("title", "summary")
+    autocomplete_fields = ("party", "round")
+    prepopulated_fields = {"slug": ("title",)}
+    readonly_fields = TIMESTAMPS
+    inlines = [SectionInline]
+
+
+class OptionInline(admin.TabularInline):
+    model = Option
+    extra = 0
+
+
+@admin.register(Section)
+class SectionAdmin(admin.ModelAdmin):
+    list_display = ("label", "title", "proposal", "kind", "order")
+    list_filter = ("kind", "proposal__party", "proposal")
+    list_select_related = ("proposal",)
+    search_fields = ("title", "label", "proposal__title")
+    autocomplete_fields = ("proposal",)
+    readonly_fields = TIMESTAMPS
+    inlines = [OptionInline]
+
+
+@admin.register(Option)
+class OptionAdmin(admin.ModelAdmin):
+    list_display = ("label", "title", "section", "order")
+    list_filter = ("section__proposal",)
+    list_select_related = ("section__proposal",)
+    search_fields = ("label", "title")
+    autocomplete_fields = ("section",)
+    readonly_fields = TIMESTAMPS
+
+
+@admin.register(Demand)
+class DemandAdmin(admin.ModelAdmin):
+    list_display = ("code", "summary", "proposal", "topic", "kind", "status")
+    list_filter = ("status", "kind", "section__proposal__party", "section__proposal", "topic")
+    list_select_related = ("section__proposal", "topic")
+    search_fields = ("code", "summary", "paraphrase", "citations__quote")
+    autocomplete_fields = ("section", "option", "topic", "secondary_topics")
+    readonly_fields = TIMESTAMPS
+    fieldsets = [
+        (None, {"fields": ("code", "summary", "paraphrase", "kind")}),
+        ("Place in the document", {"fields": ("section", "option", "label", "order")}),
+        ("Topics", {"fields": ("topic", "secondary_topics")}),
+        ("Verification", {"fields": ("status", "status_note")}),
+        ("History", {"fields": TIMESTAMPS}),
+    ]
+    inlines = [CitationInline, ParameterInline]
+
+    @admin.display(ordering="section__proposal__title")
+    def proposal(self, demand):
+        return demand.section.proposal
+
+
+@admin.register(Source)
+class SourceAdmin(admin.ModelAdmin):
+    list_display = ("publisher", "title", "kind", "published", "language", "has_url")
+    list_filter = ("kind", "language", "publisher")
+    search_fields = ("title", "publisher", "url", "reliability_note")
+    prepopulated_fields = {"slug": ("publisher", "title")}
+    readonly_fields = TIMESTAMPS
+
+    @admin.display(boolean=True, description="URL known", ordering="url")
+    def has_url(self, source):
+        return bool(source.url)
+
+
+@admin.register(Citation)
+class CitationAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "source", "demand", "relation", "version")
+    list_filter = ("source__kind", "source__publisher")
+    list_select_related = ("source", "demand", "relation__topic", "version__disagreement")
+    search_fields = ("quote", "translation", "source__title", "source__publisher", "demand__code")
+    autocomplete_fields = ("source", "demand", "relation", "version")
+    readonly_fields = TIMESTAMPS
+
+
+class RelationCitationInline(CitationInline):
+    fk_name = "relation"
+    # A relation is our analysis; a citation is added only when a source makes the comparison.
+    min_num = 0
+
+
+@admin.register(Relation)
+class RelationAdmin(admin.ModelAdmin):
+    list_display = ("topic", "kind", "slug")
+    list_filter = ("kind", "topic")
+    list_select_related = ("topic",)
+    search_fields = ("rationale", "topic__name", "slug")
+    autocomplete_fields = ("topic", "demands")
+    readonly_fields = TIMESTAMPS
+    inlines = [RelationCitationInline]
+
+
+class VersionInline(admin.TabularInline):
+    model = Version
+    fields = ("order", "claim")
+    extra = 0
+    show_change_link = True
+
+
+@admin.register(Disagreement)
+class DisagreementAdmin(admin.ModelAdmin):
+    list_display = ("code", "title", "proposal", "round")
+    list_filter = ("proposal", "round")
+    list_select_related = ("proposal", "round")
+    search_fields = ("code", "title", "assessment")
+    autocomplete_fields = ("demands", "proposal", "round")
+    readonly_fields = TIMESTAMPS
+    inlines = [VersionInline]
+
+
+class VersionCitationInline(CitationInline):
+    fk_name = "version"
+
+
+@admin.register(Version)
+class VersionAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "disagreement", "order")
+    list_filter = ("disagreement",)
+    list_select_related = ("disagreement",)
+    search_fields = ("claim", "disagreement__title")
+    autocomplete_fields = ("disagreement",)
+    readonly_fields = TIMESTAMPS
+    inlines = [VersionCitationInline]
+
+
+@admin.register(Parameter)
+class ParameterAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "demand", "bound", "value", "value_max", "unit")
+    list_filter = ("unit", "bound")
+    list_select_related = ("demand",)
+    search_fields = ("name", "note", "demand__code")
+    autocomplete_fields = ("demand",)

@@ -1,0 +1,559 @@
+"""The data: who proposed what, where it sits in its document, and who says so.
+
+Every Demand carries at least one Citation: a short verbatim quote from a Source.
+What the sources disagree about is stored as a Disagreement with one Version per
+account, each with its own citations. Relations between opposing demands are our
+own analysis and are labelled as such wherever they are shown.
+"""
+
+from django.core.validators import URLValidator
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Length, Trim
+from django.db.models.lookups import GreaterThan, LessThanOrEqual
+
+# Only http(s) links ever reach a reader: no javascript:, data: or file: URLs.
+http_url = URLValidator(schemes=["http", "https"])
+
+
+def http_or_blank(field):
+    return (
+        Q(**{field: ""})
+        | Q(**{f"{field}__startswith": "http://"})
+        | Q(**{f"{field}__startswith": "https://"})
+    )
+
+
+def not_blank(field):
+    return GreaterThan(Length(Trim(field)), 0)
+
+
+class SlugQuerySet(models.QuerySet):
+    def get_by_natural_key(self, slug):
+        return self.get(slug=slug)
+
+
+SlugManager = models.Manager.from_queryset(SlugQuerySet)
+
+
+class Timestamped(models.Model):
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class Party(Timestamped):
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=100)
+    order = models.PositiveSmallIntegerField(
+        unique=True, help_text="Column order on the comparison page, left to right."
+    )
+    description = models.TextField(blank=True)
+
+    objects = SlugManager()
+
+    class Meta:
+        ordering = ["order"]
+        verbose_name_plural = "parties"
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.slug,)
+
+
+class Round(Timestamped):
+    slug = models.SlugField(unique=True)
+    number = models.PositiveSmallIntegerField(unique=True, help_text="1 for the first round.")
+    date = models.DateField(unique=True)
+    place = models.CharField(max_length=200, help_text="City and venue.")
+    summary = models.TextField(blank=True, help_text="What this round produced, in our words.")
+
+    objects = SlugManager()
+
+    class Meta:
+        ordering = ["date"]
+
+    def __str__(self):
+        return f"Round {self.number} ({self.date:%-d %B %Y})"
+
+    def natural_key(self):
+        return (self.slug,)
+
+
+class Topic(Timestamped):
+    slug = models.SlugField(unique=True)
+    code = models.CharField(max_length=3, unique=True, help_text="Short code, e.g. T01.")
+    name = models.CharField(max_length=100, unique=True)
+    description = models.TextField(help_text="What falls under this topic.")
+    order = models.PositiveSmallIntegerField(unique=True)
+
+    objects = SlugManager()
+
+    class Meta:
+        ordering = ["order"]
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.slug,)
+
+
+class Proposal(Timestamped):
+    class Kind(models.TextChoices):
+        MEMORANDUM = "memorandum", "Memorandum"
+        PRE_TALK_POSITION = "pre-talk", "Pre-talk position"
+        TABLE_PROPOSAL = "table", "Proposal at the table"
+        AGREED_OUTCOME = "agreed", "Agreed outcome"
+
+    slug = models.SlugField(unique=True)
+    party = models.ForeignKey(Party, models.PROTECT, related_name="proposals")
+    round = models.ForeignKey(
+        Round,
+        models.PROTECT,
+        related_name="proposals",
+        help_text="The round of talks the proposal was made for or at.",
+    )
+    title = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=Kind)
+    date_presented = models.DateField(
+        null=True, blank=True, help_text="When it was handed to the other side, if known."
+    )
+    date_published = models.DateField(
+        null=True, blank=True, help_text="When its text (or a report of it) became public."
+    )
+    dates_note = models.CharField(
+        max_length=300, blank=True, help_text="Say here when a date is inferred or disputed."
+    )
+    summary = models.TextField()
+
+    objects = SlugManager()
+
+    class Meta:
+        ordering = ["round__date", "party__order", "date_presented", "slug"]
+
+    def __str__(self):
+        return self.title
+
+    def natural_key(self):
+        return (self.slug,)
+
+
+class SectionQuerySet(models.QuerySet):
+    def get_by_natural_key(self, proposal_slug, label):
+        return self.get(proposal__slug=proposal_slug, label=label)
+
+
+class Section(Timestamped):
+    """A part of a proposal, in the proposal's own structure."""
+
+    class Kind(models.TextChoices):
+        PROVISIONS = "provisions", "Provisions"
+        ALTERNATIVES = "alternatives", "Alternative options (one or the other)"
+        STEPS = "steps", "Ordered steps"
+
+    proposal = models.ForeignKey(Proposal, models.CASCADE, related_name="sections")
+    label = models.CharField(max_length=20, help_text='As the document labels it, e.g. "II".')
+    title = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=Kind, default=Kind.PROVISIONS)
+    order = models.PositiveSmallIntegerField()
+    note = models.TextField(blank=True)
+
+    objects = SectionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["proposal", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["proposal", "label"], name="section_unique_label"),
+            models.UniqueConstraint(fields=["proposal", "order"], name="section_unique_order"),
+        ]
+
+    def __str__(self):
+        return f"{self.proposal} · {self.label}. {self.title}"
+
+    def natural_key(self):
+        return (*self.proposal.natural_key(), self.label)
+
+    natural_key.dependencies = ["negotiations.proposal"]
+
+
+class OptionQuerySet(models.QuerySet):
+    def get_by_natural_key(self, proposal_slug, section_label, label):
+        return self.get(
+            section__proposal__slug=proposal_slug, section__label=section_label, label=label
+        )
+
+
+class Option(Timestamped):
+    """One of the alternatives inside a section: the other side picks one, not all."""
+
+    section = models.ForeignKey(Section, models.CASCADE, related_name="options")
+    label = models.CharField(max_length=50, help_text='e.g. "Option 1".')
+    title = models.CharField(max_length=200)
+    order = models.PositiveSmallIntegerField()
+
+    objects = OptionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["section", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["section", "label"], name="option_unique_label"),
+            models.UniqueConstraint(fields=["section", "order"], name="option_unique_order"),
+        ]
+
+    def __str__(self):
+        return f"{self.section} · {self.label}"
+
+    def natural_key(self):
+        return (*self.section.natural_key(), self.label)
+
+    natural_key.dependencies = ["negotiations.section"]
+
+
+class DemandQuerySet(models.QuerySet):
+    def get_by_natural_key(self, code):
+        return self.get(code=code)
+
+    def in_document_order(self):
+        return self.order_by(
+            "section__proposal__round__date",
+            "section__proposal__party__order",
+            "section__proposal__slug",
+            "section__order",
+            "option__order",
+            "order",
+        )
+
+
+class Demand(Timestamped):
+    """One provision of a proposal, placed where it sits in its document."""
+
+    class Kind(models.TextChoices):
+        SETTLEMENT_TERM = "settlement", "Final-settlement term"
+        CEASEFIRE_CONDITION = "ceasefire-condition", "Ceasefire condition"
+        SEQUENCING_STEP = "step", "Sequencing step"
+        PRINCIPLE = "principle", "Principle"
+        HUMANITARIAN = "humanitarian", "Humanitarian / confidence-building"
+        PROCESS = "process", "Process proposal"
+        AGREED_OUTCOME = "agreed", "Agreed outcome"
+        EXPECTED_TERM = "expected", "Reported expectation"
+
+    class Status(models.TextChoices):
+        CONFIRMED = "confirmed", "Confirmed"
+        SINGLE_SOURCE = "single-source", "Single source"
+        UNCERTAIN = "uncertain", "Uncertain"
+
+    code = models.CharField(
+        max_length=20,
+        unique=True,
+        help_text="Stable identifier, e.g. RU-II-O2-3: party, section, option, item.",
+    )
+    section = models.ForeignKey(Section, models.PROTECT, related_name="demands")
+    option = models.ForeignKey(
+        Option,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="demands",
+        help_text="Only for demands inside one of a section's alternative options.",
+    )
+    label = models.CharField(
+        max_length=20, blank=True, help_text="Item label in the document, e.g. 3 or 1a."
+    )
+    order = models.PositiveSmallIntegerField(help_text="Position within its section or option.")
+    topic = models.ForeignKey(Topic, models.PROTECT, related_name="demands")
+    secondary_topics = models.ManyToManyField(Topic, blank=True, related_name="secondary_demands")
+    kind = models.CharField(max_length=30, choices=Kind)
+    summary = models.CharField(max_length=200, help_text="One neutral line, in our own words.")
+    paraphrase = models.TextField(help_text="A fuller neutral paraphrase, in our own words.")
+    status = models.CharField(
+        max_length=20,
+        choices=Status,
+        default=Status.CONFIRMED,
+        help_text="Confirmed: two independent outlets, or a primary text plus one more.",
+    )
+    status_note = models.TextField(blank=True, help_text="Why the status is what it is.")
+
+    objects = DemandQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["section__proposal__slug", "section__order", "option__order", "order"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["section", "order"],
+                condition=Q(option__isnull=True),
+                name="demand_unique_order_in_section",
+            ),
+            models.UniqueConstraint(
+                fields=["option", "order"],
+                condition=Q(option__isnull=False),
+                name="demand_unique_order_in_option",
+            ),
+            models.CheckConstraint(condition=not_blank("summary"), name="demand_summary_not_empty"),
+            models.CheckConstraint(
+                condition=not_blank("paraphrase"), name="demand_paraphrase_not_empty"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.code}: {self.summary}"
+
+    def natural_key(self):
+        return (self.code,)
+
+    @property
+    def proposal(self):
+        return self.section.proposal
+
+
+class Parameter(models.Model):
+    """A number in a provision (30 days, 1,000 prisoners) so it can be shown and compared."""
+
+    class Unit(models.TextChoices):
+        DAYS = "days", "days"
+        HOURS = "hours", "hours"
+        PEOPLE = "people", "people"
+        PRISONERS = "prisoners", "prisoners"
+        BODIES = "bodies", "bodies"
+        CHILDREN = "children", "children"
+        REGIONS = "regions", "regions"
+        YEARS = "years", "years of age"
+
+    class Bound(models.TextChoices):
+        EXACT = "exact", "exactly"
+        AT_LEAST = "at-least", "at least"
+        AT_MOST = "at-most", "at most"
+        RANGE = "range", "between"
+
+    demand = models.ForeignKey(Demand, models.CASCADE, related_name="parameters")
+    name = models.CharField(max_length=100, help_text='What the number measures, e.g. "truce".')
+    bound = models.CharField(max_length=10, choices=Bound, default=Bound.EXACT)
+    value = models.PositiveIntegerField()
+    value_max = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Upper end, for a range only."
+    )
+    unit = models.CharField(max_length=20, choices=Unit)
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["demand", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["demand", "name"], name="parameter_unique_name"),
+            models.CheckConstraint(
+                condition=(Q(bound="range") & Q(value_max__gt=models.F("value")))
+                | (~Q(bound="range") & Q(value_max__isnull=True)),
+                name="parameter_range_has_upper_end",
+            ),
+        ]
+
+    def __str__(self):
+        if self.bound == self.Bound.RANGE:
+            return f"{self.name}: {self.value:,}–{self.value_max:,} {self.get_unit_display()}"
+        prefix = "" if self.bound == self.Bound.EXACT else f"{self.get_bound_display()} "
+        return f"{self.name}: {prefix}{self.value:,} {self.get_unit_display()}"
+
+
+class Source(Timestamped):
+    class Kind(models.TextChoices):
+        PRIMARY = "primary", "Primary text"
+        STATE_MEDIA = "state-media", "State media"
+        INDEPENDENT = "independent", "Independent media"
+        THINK_TANK = "think-tank", "Think tank"
+        REPOST = "repost", "Repost / aggregator"
+
+    slug = models.SlugField(unique=True, max_length=80)
+    title = models.CharField(max_length=300)
+    title_is_descriptive = models.BooleanField(
+        default=False,
+        help_text="Tick when the headline was not captured and the title is our description.",
+    )
+    publisher = models.CharField(max_length=100)
+    url = models.URLField(
+        max_length=500,
+        blank=True,
+        validators=[http_url],
+        help_text="The page as published (http or https). Leave blank if no URL is known.",
+    )
+    url_note = models.CharField(
+        max_length=300, blank=True, help_text="Why the URL is blank or what is odd about it."
+    )
+    archived_url = models.URLField(
+        max_length=500,
+        blank=True,
+        validators=[http_url],
+        help_text="An archived snapshot or a faithful copy of the page (optional).",
+    )
+    published = models.DateField(null=True, blank=True)
+    published_note = models.CharField(
+        max_length=200, blank=True, help_text='e.g. "inferred from the text", "±1 day".'
+    )
+    accessed = models.DateField(help_text="When we last read the page.")
+    language = models.CharField(max_length=10, default="en", help_text="ISO 639-1 code.")
+    kind = models.CharField(max_length=20, choices=Kind)
+    reliability_note = models.TextField(blank=True)
+
+    objects = SlugManager()
+
+    class Meta:
+        ordering = ["publisher", "published", "slug"]
+        constraints = [
+            models.CheckConstraint(condition=http_or_blank("url"), name="source_url_http"),
+            models.CheckConstraint(
+                condition=http_or_blank("archived_url"), name="source_archived_url_http"
+            ),
+            models.CheckConstraint(condition=not_blank("title"), name="source_title_not_empty"),
+            models.CheckConstraint(
+                condition=~Q(url="") | ~Q(url_note=""), name="source_missing_url_explained"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.publisher} — {self.title}"
+
+    def natural_key(self):
+        return (self.slug,)
+
+
+class Relation(Timestamped):
+    """How opposing demands on one topic relate. Our analysis, not a sourced fact."""
+
+    class Kind(models.TextChoices):
+        CONFLICT = "conflict", "Conflict"
+        PARTIAL_OVERLAP = "partial-overlap", "Partial overlap"
+        COMPATIBLE = "compatible", "Compatible"
+        AGREED = "agreed", "Agreed"
+        NO_COUNTERPART = "no-counterpart", "No counterpart"
+
+    slug = models.SlugField(unique=True, max_length=80)
+    topic = models.ForeignKey(Topic, models.PROTECT, related_name="relations")
+    kind = models.CharField(max_length=20, choices=Kind)
+    demands = models.ManyToManyField(Demand, related_name="relations")
+    rationale = models.TextField(help_text="Our own analysis: say why, in neutral words.")
+
+    objects = SlugManager()
+
+    class Meta:
+        ordering = ["topic__order", "slug"]
+
+    def __str__(self):
+        return f"{self.topic}: {self.get_kind_display()}"
+
+    def natural_key(self):
+        return (self.slug,)
+
+
+class Disagreement(Timestamped):
+    """Sources disagree about one fact; each account is kept with its citations."""
+
+    slug = models.SlugField(unique=True, max_length=80)
+    code = models.CharField(max_length=5, unique=True, help_text="e.g. D2.")
+    title = models.CharField(max_length=200, help_text="The fact in question.")
+    demands = models.ManyToManyField(Demand, blank=True, related_name="disagreements")
+    proposal = models.ForeignKey(
+        Proposal,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="disagreements",
+        help_text="When the disagreement is about the document itself (its date, its size).",
+    )
+    round = models.ForeignKey(
+        Round,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="disagreements",
+        help_text="When the disagreement is about a round of talks (its length, its events).",
+    )
+    assessment = models.TextField(
+        blank=True, help_text="Our own reading of which account is better supported, and why."
+    )
+
+    objects = SlugManager()
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self):
+        return f"{self.code}: {self.title}"
+
+    def natural_key(self):
+        return (self.slug,)
+
+
+class VersionQuerySet(models.QuerySet):
+    def get_by_natural_key(self, disagreement_slug, order):
+        return self.get(disagreement__slug=disagreement_slug, order=order)
+
+
+class Version(Timestamped):
+    """One source's account of a disputed fact."""
+
+    disagreement = models.ForeignKey(Disagreement, models.CASCADE, related_name="versions")
+    order = models.PositiveSmallIntegerField()
+    claim = models.CharField(max_length=200, help_text='The account in brief, e.g. "339 children".')
+
+    objects = VersionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["disagreement", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["disagreement", "order"], name="version_unique_order"),
+        ]
+
+    def __str__(self):
+        return f"{self.disagreement.code}: {self.claim}"
+
+    def natural_key(self):
+        return (*self.disagreement.natural_key(), self.order)
+
+    natural_key.dependencies = ["negotiations.disagreement"]
+
+
+class Citation(Timestamped):
+    """A short verbatim quote from a source, backing a demand, a relation or a version."""
+
+    source = models.ForeignKey(Source, models.PROTECT, related_name="citations")
+    demand = models.ForeignKey(
+        Demand, models.CASCADE, null=True, blank=True, related_name="citations"
+    )
+    relation = models.ForeignKey(
+        Relation, models.CASCADE, null=True, blank=True, related_name="citations"
+    )
+    version = models.ForeignKey(
+        Version, models.CASCADE, null=True, blank=True, related_name="citations"
+    )
+    quote = models.TextField(
+        help_text="Copied verbatim from the source, a sentence or two. Never retyped."
+    )
+    translation = models.TextField(
+        blank=True, help_text="Our English translation, when the quote is in another language."
+    )
+    locator = models.CharField(
+        max_length=200, blank=True, help_text="Where in the source: paragraph, section, minute."
+    )
+    order = models.PositiveSmallIntegerField(default=1)
+
+    class Meta:
+        ordering = ["order", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(demand__isnull=False, relation__isnull=True, version__isnull=True)
+                    | Q(demand__isnull=True, relation__isnull=False, version__isnull=True)
+                    | Q(demand__isnull=True, relation__isnull=True, version__isnull=False)
+                ),
+                name="citation_backs_exactly_one_thing",
+            ),
+            models.CheckConstraint(condition=not_blank("quote"), name="citation_quote_not_empty"),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("quote"), 600), name="citation_quote_short"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.source.publisher}: “{self.quote[:60]}”"
