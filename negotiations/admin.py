@@ -31,7 +31,10 @@ class CitationInline(admin.StackedInline):
     extra = 0
     # Every demand is backed by at least one quote.
     min_num = 1
-    validate_min = True
+
+    def get_formset(self, request, obj=None, **kwargs):
+        # The admin shows min_num blank forms but only enforces the minimum when asked to.
+        return super().get_formset(request, obj, validate_min=bool(self.min_num), **kwargs)
 
 
 class ParameterInline(admin.TabularInline):

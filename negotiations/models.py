@@ -235,6 +235,7 @@ class Demand(Timestamped):
     class Kind(models.TextChoices):
         SETTLEMENT_TERM = "settlement", "Final-settlement term"
         CEASEFIRE_CONDITION = "ceasefire-condition", "Ceasefire condition"
+        CEASEFIRE_PROPOSAL = "ceasefire", "Ceasefire proposal"
         SEQUENCING_STEP = "step", "Sequencing step"
         PRINCIPLE = "principle", "Principle"
         HUMANITARIAN = "humanitarian", "Humanitarian / confidence-building"
@@ -344,7 +345,9 @@ class Parameter(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["demand", "name"], name="parameter_unique_name"),
             models.CheckConstraint(
-                condition=(Q(bound="range") & Q(value_max__gt=models.F("value")))
+                condition=(
+                    Q(bound="range", value_max__isnull=False) & Q(value_max__gt=models.F("value"))
+                )
                 | (~Q(bound="range") & Q(value_max__isnull=True)),
                 name="parameter_range_has_upper_end",
             ),
@@ -535,6 +538,10 @@ class Citation(Timestamped):
     )
     locator = models.CharField(
         max_length=200, blank=True, help_text="Where in the source: paragraph, section, minute."
+    )
+    quote_verified = models.BooleanField(
+        default=True,
+        help_text="Untick when the quote could not be checked against a copy of the page.",
     )
     order = models.PositiveSmallIntegerField(default=1)
 

@@ -1,0 +1,32 @@
+# Two commands matter: `make run` and `make test`. Both install what they need first.
+.DEFAULT_GOAL := run
+.PHONY: install run test lint superuser fixtures
+
+# uv finds the interpreter named in .python-version; it must never download one.
+export UV_PYTHON_DOWNLOADS := never
+UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
+MANAGE := $(UV) run --frozen python manage.py
+FIXTURES := $(sort $(wildcard fixtures/*.json))
+
+install:
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
+	$(UV) sync --frozen
+
+# Loading fixtures is idempotent: every record has a natural key or a fixed primary key.
+fixtures: install
+	$(MANAGE) migrate --no-input
+	$(MANAGE) loaddata $(FIXTURES)
+
+run: fixtures
+	$(MANAGE) runserver 127.0.0.1:8000
+
+test: install
+	$(UV) run --frozen pytest $(PYTEST_ARGS)
+
+lint: install
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+	$(MANAGE) makemigrations --check --dry-run
+
+superuser: fixtures
+	$(MANAGE) createsuperuser

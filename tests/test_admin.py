@@ -1,0 +1,74 @@
+"""Curators keep the data right in the admin; nobody else gets in."""
+
+import pytest
+from django.contrib import admin
+from django.urls import reverse
+
+from negotiations.models import Demand, Source
+
+pytestmark = pytest.mark.django_db
+
+MODELS = [model for model in admin.site._registry if model._meta.app_label == "negotiations"]
+
+
+def admin_url(model, view, *args):
+    return reverse(f"admin:negotiations_{model._meta.model_name}_{view}", args=args)
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: m._meta.model_name)
+def test_curator_sees_changelist_add_and_change_pages(curator_client, model):
+    assert curator_client.get(admin_url(model, "changelist")).status_code == 200
+    assert curator_client.get(admin_url(model, "changelist"), {"q": "Russia"}).status_code == 200
+    assert curator_client.get(admin_url(model, "add")).status_code == 200
+    obj = model.objects.first()
+    assert curator_client.get(admin_url(model, "change", obj.pk)).status_code == 200
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: m._meta.model_name)
+def test_anonymous_users_are_sent_to_login(client, model):
+    response = client.get(admin_url(model, "changelist"))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("admin:login"))
+
+
+def test_curator_cannot_delete_a_source(curator_client):
+    source = Source.objects.first()
+    assert curator_client.get(admin_url(Source, "delete", source.pk)).status_code == 403
+    assert Source.objects.filter(pk=source.pk).exists()
+
+
+def test_demand_form_shows_its_citations_inline(curator_client):
+    demand = Demand.objects.get(code="RU-I-11")
+    response = curator_client.get(admin_url(Demand, "change", demand.pk))
+    for citation in demand.citations.all():
+        assert citation.quote in response.content.decode()
+
+
+def test_a_demand_cannot_be_saved_without_a_citation(curator_client):
+    count = Demand.objects.count()
+    response = curator_client.post(
+        admin_url(Demand, "add"),
+        {
+            "code": "RU-TEST-1",
+            "summary": "A test",
+            "paraphrase": "A test",
+            "kind": Demand.Kind.SETTLEMENT_TERM,
+            "section": Demand.objects.get(code="RU-I-4").section_id,
+            "order": 99,
+            "topic": Demand.objects.get(code="RU-I-4").topic_id,
+            "status": Demand.Status.CONFIRMED,
+            "citations-TOTAL_FORMS": "0",
+            "citations-INITIAL_FORMS": "0",
+            "parameters-TOTAL_FORMS": "0",
+            "parameters-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 200
+    assert "Please submit at least 1 form." in response.content.decode()
+    assert Demand.objects.count() == count
+
+
+def test_staff_without_permissions_sees_no_content(client, django_user_model):
+    user = django_user_model.objects.create_user("staff", password="x-long-password", is_staff=True)
+    client.force_login(user)
+    assert client.get(admin_url(Demand, "changelist")).status_code == 403

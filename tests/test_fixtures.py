@@ -1,0 +1,189 @@
+"""The curated data: complete, cited, verbatim, and loadable twice without change."""
+
+import hashlib
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from django.core import serializers
+from django.core.management import call_command
+from django.db.models import Count
+
+from negotiations.models import (
+    Citation,
+    Demand,
+    Disagreement,
+    Proposal,
+    Relation,
+    Source,
+    Topic,
+)
+from tests.conftest import FIXTURES
+
+pytestmark = pytest.mark.django_db
+
+CORPUS = Path(__file__).parent / "corpus"
+SEEDS = {path.name[:3]: path.read_text() for path in (CORPUS / "seeds").glob("*.txt")}
+DOSSIER = (CORPUS / "dossier.md").read_text()
+# The seed articles as they were captured; their sources are stored under these slugs.
+SEED_SLUGS = {
+    "moscow-times-russias-demands-istanbul-memorandum": "000",
+    "unidentified-no-cease-fire-unless-ukraine-pulls-troops-back": "001",
+    "al-mayadeen-russia-to-present-peace-memorandum": "002",
+    "isw-russian-offensive-campaign-assessment-2025-06-02": "003",
+    "kyiv-independent-russia-passes-peace-memorandum": "004",
+}
+
+
+def collapse(text):
+    return " ".join(text.split())
+
+
+def database_snapshot():
+    """A hash of every curated row, to tell whether anything changed."""
+    digest = hashlib.sha256()
+    for model in (Topic, Source, Proposal, Demand, Citation, Relation, Disagreement):
+        rows = model.objects.order_by("pk")
+        digest.update(serializers.serialize("json", rows).encode())
+    return digest.hexdigest()
+
+
+def test_loading_the_fixtures_again_changes_nothing():
+    before = database_snapshot()
+    call_command("loaddata", *FIXTURES, verbosity=0)
+    assert database_snapshot() == before
+
+
+def test_russian_memorandum_has_every_provision_in_its_sections():
+    demands = Demand.objects.filter(section__proposal__slug="ru-memorandum")
+    by_place = Counter(
+        (d.section.label, d.option.label if d.option else None)
+        for d in demands.select_related("section", "option")
+    )
+    # Dossier §2.6: 12 items in Section I stored as 15 entries; Option 1 and a 10-point package;
+    # 9 steps. 32 provisions in all.
+    assert by_place == {
+        ("I", None): 15,
+        ("II", "Option 1"): 1,
+        ("II", "Option 2"): 10,
+        ("III", None): 9,
+    }
+    section_one_items = {
+        re.match(r"\d+", d.label).group() for d in demands if d.section.label == "I"
+    }
+    assert len(section_one_items) == 12
+
+
+def test_ukrainian_framework_and_table_proposals_are_complete():
+    counts = Counter(
+        (d.section.proposal.slug, d.section.label)
+        for d in Demand.objects.filter(section__proposal__party__slug="ukraine").select_related(
+            "section__proposal"
+        )
+    )
+    # Dossier §3.5: 17 principles, 5 roadmap steps, 6 proposals at the table.
+    assert counts == {
+        ("ua-framework", "I"): 17,
+        ("ua-framework", "Roadmap"): 5,
+        ("ua-table-2025-06-02", "Table"): 6,
+    }
+
+
+def test_agreed_outcomes_and_pre_talk_position_are_stored():
+    assert Demand.objects.filter(section__proposal__slug="agreed-2025-06-02").count() == 8
+    assert Demand.objects.filter(section__proposal__kind=Proposal.Kind.PRE_TALK_POSITION).exists()
+
+
+def test_every_demand_has_a_citation():
+    assert not Demand.objects.annotate(n=Count("citations")).filter(n=0).exists()
+
+
+def test_every_quote_is_verbatim_in_its_source():
+    """Seed quotes are checked against the seed text; web quotes against the research dossier,
+    which records each page's text as seen (and audited) during research."""
+    for citation in Citation.objects.select_related("source"):
+        quote = collapse(citation.quote)
+        seed = SEED_SLUGS.get(citation.source.slug)
+        if seed:
+            assert quote in collapse(SEEDS[seed]), (citation.source.slug, quote)
+        else:
+            assert citation.quote in DOSSIER, (citation.source.slug, quote)
+            assert citation.source.url in DOSSIER, citation.source.url
+
+
+def test_quotes_are_short():
+    for citation in Citation.objects.all():
+        assert len(citation.quote.split()) <= 45, citation.quote
+
+
+def test_non_english_quotes_carry_a_translation():
+    for citation in Citation.objects.filter(source__language__in=["ru", "uk"]):
+        assert citation.translation, citation.quote
+
+
+def test_seed_sources_say_what_is_unknown_instead_of_inventing_it():
+    unidentified = Source.objects.get(
+        slug="unidentified-no-cease-fire-unless-ukraine-pulls-troops-back"
+    )
+    assert unidentified.url == ""
+    assert "not identified" in unidentified.url_note
+    isw = Source.objects.get(slug="isw-russian-offensive-campaign-assessment-2025-06-02")
+    assert isw.publisher == "Institute for the Study of War"
+    assert isw.url == "" and isw.url_note
+
+
+def test_every_source_url_is_http_or_https():
+    for source in Source.objects.all():
+        for url in (source.url, source.archived_url):
+            assert url == "" or url.startswith(("http://", "https://")), url
+
+
+def test_single_source_and_uncertain_items_keep_their_status():
+    statuses = dict(Demand.objects.values_list("code", "status"))
+    assert statuses["RU-III-8"] == Demand.Status.SINGLE_SOURCE
+    assert statuses["RU-III-9"] == Demand.Status.SINGLE_SOURCE
+    assert statuses["UA-T-2"] == Demand.Status.SINGLE_SOURCE
+    assert statuses["AG-5"] == Demand.Status.UNCERTAIN
+
+
+def test_unverified_quotes_stay_marked():
+    unverified = Citation.objects.filter(quote_verified=False)
+    assert unverified.exists()
+    for citation in unverified:
+        line = next(line for line in DOSSIER.splitlines() if citation.quote in line)
+        assert "[quote not re-verified]" in line
+
+
+def test_all_fourteen_topics_have_a_relation():
+    assert Topic.objects.count() == 14
+    assert set(Relation.objects.values_list("topic__code", flat=True)) == {
+        f"T{n:02}" for n in range(1, 15)
+    }
+
+
+def test_source_disagreements_keep_every_version_with_its_citation():
+    disagreements = Disagreement.objects.prefetch_related("versions__citations")
+    assert disagreements.count() >= 20
+    for disagreement in disagreements:
+        assert disagreement.versions.count() >= 1, disagreement
+        for version in disagreement.versions.all():
+            assert version.citations.exists(), version
+
+
+@pytest.mark.parametrize(
+    ("code", "claims"),
+    [
+        ("D1", ["90", "30"]),
+        ("D2", ["339", "331"]),
+        ("D4", ["each side", "total"]),
+        ("D6", ["6,000 for 6,000", "nilateral"]),
+        ("D18", ["23 May", "28 May"]),
+    ],
+)
+def test_known_disagreements_record_each_account(code, claims):
+    versions = " | ".join(
+        Disagreement.objects.get(code=code).versions.values_list("claim", flat=True)
+    )
+    for claim in claims:
+        assert claim in versions, (code, versions)

@@ -1,0 +1,48 @@
+"""Configuration comes from the environment, and a bad value names its variable."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def start_with(**env):
+    return subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+    )
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("DJANGO_DEBUG", "yes"),
+        ("DATABASE_URL", "mysql://localhost/x"),
+        ("DATABASE_URL", "nonsense"),
+    ],
+)
+def test_a_bad_value_fails_at_start_naming_the_variable(variable, value):
+    result = start_with(**{variable: value})
+    assert result.returncode != 0
+    assert variable in result.stderr
+
+
+def test_secret_key_is_required_when_debug_is_off():
+    result = start_with(DJANGO_DEBUG="False", DJANGO_SECRET_KEY="")
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_production_values_are_accepted():
+    result = start_with(
+        DJANGO_DEBUG="False",
+        DJANGO_SECRET_KEY="x" * 50,
+        DJANGO_ALLOWED_HOSTS="example.org",
+    )
+    assert result.returncode == 0, result.stderr
