@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Length, Trim
 from django.db.models.lookups import GreaterThan, LessThanOrEqual
+from django.urls import reverse
 
 # Only http(s) links ever reach a reader: no javascript:, data: or file: URLs.
 http_url = URLValidator(schemes=["http", "https"])
@@ -64,6 +65,9 @@ class Party(Timestamped):
     def natural_key(self):
         return (self.slug,)
 
+    def get_absolute_url(self):
+        return reverse("party", args=[self.slug])
+
 
 class Round(Timestamped):
     slug = models.SlugField(unique=True)
@@ -83,6 +87,9 @@ class Round(Timestamped):
     def natural_key(self):
         return (self.slug,)
 
+    def get_absolute_url(self):
+        return reverse("rounds") + f"#{self.slug}"
+
 
 class Topic(Timestamped):
     slug = models.SlugField(unique=True)
@@ -101,6 +108,9 @@ class Topic(Timestamped):
 
     def natural_key(self):
         return (self.slug,)
+
+    def get_absolute_url(self):
+        return reverse("topic", args=[self.slug])
 
 
 class Proposal(Timestamped):
@@ -141,6 +151,9 @@ class Proposal(Timestamped):
 
     def natural_key(self):
         return (self.slug,)
+
+    def get_absolute_url(self):
+        return reverse("proposal", args=[self.slug])
 
 
 class SectionQuerySet(models.QuerySet):
@@ -217,6 +230,33 @@ class Option(Timestamped):
 class DemandQuerySet(models.QuerySet):
     def get_by_natural_key(self, code):
         return self.get(code=code)
+
+    def on_topic(self, topic):
+        """Demands whose primary or secondary topic is this one."""
+        return self.filter(Q(topic=topic) | Q(secondary_topics=topic)).distinct()
+
+    def search(self, text):
+        """Every word must appear in the demand, one of its quotes or its sources' names."""
+        for word in text.split():
+            self = self.filter(
+                Q(code__icontains=word)
+                | Q(summary__icontains=word)
+                | Q(paraphrase__icontains=word)
+                | Q(citations__quote__icontains=word)
+                | Q(citations__source__title__icontains=word)
+                | Q(citations__source__publisher__icontains=word)
+            )
+        return self.distinct()
+
+    def with_details(self):
+        """Everything a demand's listing shows, in a fixed number of queries."""
+        return self.select_related(
+            "section__proposal__party", "section__proposal__round", "option", "topic"
+        ).prefetch_related(
+            "secondary_topics",
+            "parameters",
+            models.Prefetch("citations", Citation.objects.select_related("source")),
+        )
 
     def in_document_order(self):
         return self.order_by(
@@ -306,9 +346,22 @@ class Demand(Timestamped):
     def natural_key(self):
         return (self.code,)
 
+    def get_absolute_url(self):
+        return reverse("demand", args=[self.code])
+
     @property
     def proposal(self):
         return self.section.proposal
+
+    @property
+    def place(self):
+        """Where it sits in its document, e.g. "Memorandum · II · Option 2 · 3"."""
+        parts = [self.section.proposal.get_kind_display(), self.section.label]
+        if self.option:
+            parts.append(self.option.label)
+        if self.label:
+            parts.append(self.label)
+        return " · ".join(parts)
 
 
 class Parameter(models.Model):
@@ -420,6 +473,9 @@ class Source(Timestamped):
     def natural_key(self):
         return (self.slug,)
 
+    def get_absolute_url(self):
+        return reverse("source", args=[self.slug])
+
 
 class Relation(Timestamped):
     """How opposing demands on one topic relate. Our analysis, not a sourced fact."""
@@ -447,6 +503,9 @@ class Relation(Timestamped):
 
     def natural_key(self):
         return (self.slug,)
+
+    def get_absolute_url(self):
+        return self.topic.get_absolute_url()
 
 
 class Disagreement(Timestamped):

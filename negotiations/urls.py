@@ -5,5 +5,12 @@ from negotiations import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("demands/<str:code>/", views.demand_detail, name="demand"),
+    path("proposals/<slug:slug>/", views.proposal_detail, name="proposal"),
+    path("topics/<slug:slug>/", views.topic_detail, name="topic"),
+    path("sources/", views.source_list, name="sources"),
+    path("sources/<slug:slug>/", views.source_detail, name="source"),
+    path("parties/<slug:slug>/", views.party_detail, name="party"),
+    path("rounds/", views.rounds, name="rounds"),
     path("admin/", admin.site.urls),
 ]

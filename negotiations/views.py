@@ -1,17 +1,280 @@
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from collections import defaultdict
+from itertools import groupby
 
-from negotiations.models import Demand, Proposal, Source
+from django.db.models import Count, Prefetch
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
+
+from negotiations.forms import ComparisonFilterForm, SourceFilterForm
+from negotiations.models import (
+    Citation,
+    Demand,
+    Disagreement,
+    Party,
+    Proposal,
+    Relation,
+    Round,
+    Section,
+    Source,
+    Topic,
+    Version,
+)
+
+
+def _citations():
+    return Prefetch("citations", Citation.objects.select_related("source"))
+
+
+def _disagreements():
+    """Disagreements with every version and its citations."""
+    versions = Prefetch("versions", Version.objects.prefetch_related(_citations()))
+    return Prefetch("disagreements", Disagreement.objects.prefetch_related(versions))
+
+
+def _relations():
+    return Prefetch("relations", Relation.objects.prefetch_related(_citations()))
+
+
+def _blocks(demands):
+    """Group a cell's demands so alternative options stay visibly alternatives.
+
+    Demands outside alternatives come one by one; consecutive demands from one
+    alternatives section become one block listing each option's demands in turn.
+    """
+    blocks = []
+    for demand in demands:
+        if demand.option is None:
+            blocks.append({"demand": demand})
+        elif blocks and blocks[-1].get("section") == demand.section:
+            options = blocks[-1]["options"]
+            if options[-1]["option"] == demand.option:
+                options[-1]["demands"].append(demand)
+            else:
+                options.append({"option": demand.option, "demands": [demand]})
+        else:
+            blocks.append(
+                {
+                    "section": demand.section,
+                    "options": [{"option": demand.option, "demands": [demand]}],
+                }
+            )
+    return blocks
+
+
+def _grid(topics, parties, demands):
+    """Rows of (topic, relation, cells), a cell per party, each demand under every topic it has."""
+    by_cell = defaultdict(list)
+    for demand in demands:
+        for topic in {demand.topic, *demand.secondary_topics.all()}:
+            by_cell[topic.pk, demand.section.proposal.party_id].append(demand)
+    return [
+        {
+            "topic": topic,
+            "relations": topic.relations.all(),
+            "cells": [
+                {"party": party, "blocks": _blocks(by_cell[topic.pk, party.pk])}
+                for party in parties
+            ],
+        }
+        for topic in topics
+    ]
 
 
 @require_GET
+@vary_on_headers("HX-Request")
 def home(request):
+    form = ComparisonFilterForm(request.GET)
+    status = 200
+    if form.is_valid():
+        proposals = Proposal.objects.all()
+        if form.cleaned_data["party"]:
+            proposals = proposals.filter(party=form.cleaned_data["party"])
+        if form.cleaned_data["proposal"]:
+            proposals = proposals.filter(pk=form.cleaned_data["proposal"].pk)
+        parties = list(Party.objects.filter(proposals__in=proposals).distinct())
+        demands = list(
+            form.filter_demands(Demand.objects.filter(section__proposal__in=proposals))
+            .with_details()
+            .prefetch_related("section__options")
+            .in_document_order()
+        )
+        topics = form.filter_topics(Topic.objects.prefetch_related(_relations()))
+        if form.narrows_cells:
+            # Only rows with a match: an empty grid of fourteen topics would hide the answer.
+            matched = {demand.topic_id for demand in demands} | {
+                topic.pk for demand in demands for topic in demand.secondary_topics.all()
+            }
+            topics = [topic for topic in topics if topic.pk in matched]
+        rows = _grid(topics, parties, demands)
+    else:
+        status = 400
+        parties, demands, rows = [], [], []
+    context = {
+        "form": form,
+        "parties": parties,
+        "rows": rows,
+        "demand_count": len(demands),
+        "oob": False,  # the count is swapped out of band only in htmx responses
+    }
+    template = "negotiations/home.html"
+    if request.htmx and not request.htmx.history_restore_request:
+        template += "#htmx-response"
+    return render(request, template, context, status=status)
+
+
+@require_GET
+def demand_detail(request, code):
+    demand = get_object_or_404(
+        Demand.objects.with_details().prefetch_related(
+            _disagreements(),
+            Prefetch(
+                "relations",
+                Relation.objects.select_related("topic").prefetch_related(
+                    _citations(),
+                    Prefetch("demands", Demand.objects.with_details().in_document_order()),
+                ),
+            ),
+        ),
+        code=code,
+    )
+    party = demand.section.proposal.party_id
+    relations = [
+        {
+            "relation": relation,
+            "opposing": [d for d in relation.demands.all() if d.section.proposal.party_id != party],
+        }
+        for relation in demand.relations.all()
+    ]
+    context = {
+        "demand": demand,
+        "relations": relations,
+        "retrieved": timezone.localdate(),
+        "permalink": request.build_absolute_uri(demand.get_absolute_url()),
+    }
+    return render(request, "negotiations/demand.html", context)
+
+
+@require_GET
+def proposal_detail(request, slug):
+    proposal = get_object_or_404(
+        Proposal.objects.select_related("party", "round").prefetch_related(
+            Prefetch(
+                "sections",
+                Section.objects.prefetch_related(
+                    "options",
+                    Prefetch("demands", Demand.objects.with_details().in_document_order()),
+                ),
+            ),
+            _disagreements(),
+        ),
+        slug=slug,
+    )
+    sections = []
+    for section in proposal.sections.all():
+        demands = section.demands.all()
+        options = [
+            {"option": option, "demands": [d for d in demands if d.option_id == option.pk]}
+            for option in section.options.all()
+        ]
+        loose = [d for d in demands if d.option_id is None]
+        sections.append({"section": section, "options": options, "demands": loose})
+    return render(
+        request, "negotiations/proposal.html", {"proposal": proposal, "sections": sections}
+    )
+
+
+@require_GET
+def topic_detail(request, slug):
+    topic = get_object_or_404(Topic.objects.prefetch_related(_relations()), slug=slug)
+    demands = list(
+        Demand.objects.on_topic(topic)
+        .with_details()
+        .prefetch_related("section__options")
+        .in_document_order()
+    )
+    parties = list(Party.objects.filter(proposals__sections__demands__in=demands).distinct())
+    disagreements = (
+        Disagreement.objects.filter(demands__in=demands)
+        .distinct()
+        .prefetch_related(
+            Prefetch("versions", Version.objects.prefetch_related(_citations())), "demands"
+        )
+    )
+    context = {
+        "topic": topic,
+        "row": _grid([topic], parties, demands)[0],
+        "parties": parties,
+        "disagreements": disagreements,
+    }
+    return render(request, "negotiations/topic.html", context)
+
+
+@require_GET
+def source_list(request):
+    form = SourceFilterForm(request.GET)
+    sources = Source.objects.annotate(citation_count=Count("citations"))
+    status = 200
+    if form.is_valid():
+        if form.cleaned_data["kind"]:
+            sources = sources.filter(kind=form.cleaned_data["kind"])
+        if form.cleaned_data["publisher"]:
+            sources = sources.filter(publisher=form.cleaned_data["publisher"])
+    else:
+        status = 400
+        sources = sources.none()
+    return render(
+        request, "negotiations/sources.html", {"form": form, "sources": sources}, status=status
+    )
+
+
+@require_GET
+def source_detail(request, slug):
+    source = get_object_or_404(Source, slug=slug)
+    citations = (
+        source.citations.select_related(
+            "demand__section__proposal__party", "demand__option", "version__disagreement"
+        )
+        .select_related("relation__topic")
+        .order_by("demand__code", "relation__slug", "version__disagreement__code", "order")
+    )
+    return render(request, "negotiations/source.html", {"source": source, "citations": citations})
+
+
+@require_GET
+def party_detail(request, slug):
+    party = get_object_or_404(Party, slug=slug)
+    proposals = party.proposals.select_related("round").annotate(
+        demand_count=Count("sections__demands")
+    )
+    demands = (
+        Demand.objects.filter(section__proposal__party=party)
+        .select_related("topic", "section__proposal", "option")
+        .order_by(
+            "topic__order", "section__proposal__slug", "section__order", "option__order", "order"
+        )
+    )
+    by_topic = [
+        {"topic": topic, "demands": list(items)}
+        for topic, items in groupby(demands, key=lambda d: d.topic)
+    ]
     return render(
         request,
-        "negotiations/home.html",
-        {
-            "proposals": Proposal.objects.select_related("party", "round"),
-            "demand_count": Demand.objects.count(),
-            "source_count": Source.objects.count(),
-        },
+        "negotiations/party.html",
+        {"party": party, "proposals": proposals, "by_topic": by_topic},
     )
+
+
+@require_GET
+def rounds(request):
+    all_rounds = Round.objects.prefetch_related(
+        Prefetch(
+            "proposals",
+            Proposal.objects.select_related("party").annotate(
+                demand_count=Count("sections__demands")
+            ),
+        ),
+        Prefetch("disagreements", Disagreement.objects.prefetch_related("versions")),
+    )
+    return render(request, "negotiations/rounds.html", {"rounds": all_rounds})

@@ -1,0 +1,136 @@
+"""The comparison page: the grid, its filters, the htmx fragment and its failure modes."""
+
+import pytest
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def test_home_shows_every_topic_and_both_sides(client):
+    response = client.get("/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" in html
+    assert html.count('<th scope="row">') == 14
+    for column in ("Russia", "Ukraine", "Both delegations"):
+        assert f'<th scope="col">{column}</th>' in html
+    assert "Recognise Crimea, Donetsk, Luhansk, Zaporizhzhia and Kherson as part of Russia" in html
+    assert "Memorandum · II · Option 2 · 3" in html
+    assert response["Vary"] and "HX-Request" in response["Vary"]
+
+
+def test_russian_options_stay_alternatives(client):
+    html = client.get("/", {"topic": "ceasefire"}).content.decode()
+    assert "Either / or: ceasefire conditions" in html
+    assert '<strong class="or">or</strong> Option 2' in html
+
+
+def test_an_empty_cell_says_so(client):
+    html = client.get("/", {"topic": "nuclear"}).content.decode()
+    assert "No provision on this topic in Ukraine's documents." in html
+
+
+def test_relation_is_labelled_as_our_analysis(client):
+    html = client.get("/", {"topic": "neutrality"}).content.decode()
+    assert "Conflict" in html
+    assert "Our analysis" in html
+
+
+def test_citation_markers_link_to_source_pages(client):
+    html = client.get("/", {"topic": "nuclear"}).content.decode()
+    assert 'href="/sources/tass-1967385/"' in html
+
+
+@pytest.mark.parametrize(
+    ("params", "present", "absent"),
+    [
+        ({"topic": "neutrality"}, "Ukraine is neutral", "Recognise Crimea"),
+        ({"party": "ukraine"}, "Russia&#x27;s territorial gains", "Recognise Crimea"),
+        ({"proposal": "agreed-2025-06-02"}, "Permanent medical commissions", "Ukraine is neutral"),
+        ({"kind": "step"}, "Work starts on the text of a peace treaty", "Ukraine is neutral"),
+        ({"relation": "no-counterpart"}, "Ukraine confirmed free of nuclear", "Ukraine is neutral"),
+        ({"q": "Orthodox"}, "Ukrainian Orthodox Church", "Ukraine is neutral"),
+        ({"q": "satellite"}, "satellite services", "Ukrainian Orthodox Church"),
+    ],
+)
+def test_each_filter_narrows_the_grid(client, params, present, absent):
+    response = client.get("/", params)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert present in html
+    assert absent not in html
+
+
+def test_search_matches_quotes_and_publishers(client):
+    html = client.get("/", {"q": "Moscow Patriarchate"}).content.decode()
+    assert "Lift the restrictions on the Ukrainian Orthodox Church" in html
+
+
+def test_htmx_request_gets_only_the_results_and_the_count(client):
+    response = client.get("/", {"topic": "neutrality"}, **HTMX)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" not in html
+    assert '<table class="comparison">' in html
+    assert 'id="result-count"' in html and 'hx-swap-oob="true"' in html
+    assert "5 provisions shown for this filter." in html
+
+
+def test_history_restore_gets_the_full_page(client):
+    response = client.get(
+        "/", {"topic": "neutrality"}, HTTP_HX_HISTORY_RESTORE_REQUEST="true", **HTMX
+    )
+    assert "<html" in response.content.decode()
+
+
+def test_filtered_url_loaded_directly_renders_the_whole_page(client):
+    html = client.get("/?topic=neutrality&party=russia").content.decode()
+    assert "<html" in html and 'id="results"' in html
+    assert '<option value="neutrality" selected>' in html
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"topic": "nonsense"},
+        {"party": "narnia"},
+        {"kind": "bad"},
+        {"relation": "x"},
+        {"q": "a\x00b"},
+    ],
+)
+def test_bad_filter_value_is_a_form_error_not_a_500(client, params):
+    page = client.get("/", params)
+    assert page.status_code == 400
+    assert "Some filter values are not valid" in page.content.decode()
+    fragment = client.get("/", params, **HTMX)
+    assert fragment.status_code == 400
+    assert "<html" not in fragment.content.decode()
+
+
+def test_unknown_and_repeated_parameters_are_harmless(client):
+    assert client.get("/?topic=neutrality&topic=territory&colour=red").status_code == 200
+
+
+def test_only_get_is_allowed(client):
+    assert client.post("/").status_code == 405
+
+
+# Parties, demands and their secondary topics, parameters, citations and options; topics with
+# their relations and the relations' citations; and the three filter menus.
+HOME_QUERIES = 12
+
+
+def test_home_runs_a_fixed_number_of_queries(client, django_assert_num_queries):
+    with django_assert_num_queries(HOME_QUERIES):
+        client.get(reverse("home"))
+
+
+def test_home_query_count_does_not_grow_with_tenfold_data(
+    client, tenfold_data, django_assert_num_queries
+):
+    with django_assert_num_queries(HOME_QUERIES):
+        response = client.get(reverse("home"))
+    assert response.context["demand_count"] >= 10 * 76

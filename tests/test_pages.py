@@ -1,0 +1,122 @@
+"""Detail pages: each has a permalink, shows its key content and answers 404 for unknown keys."""
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.urls import reverse
+
+from negotiations.models import Demand, Party, Proposal, Source, Topic
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demand_page_shows_paraphrase_citations_and_cite_this(client):
+    demand = Demand.objects.get(code="RU-I-11")
+    response = client.get(demand.get_absolute_url())
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert demand.paraphrase in html
+    for citation in demand.citations.select_related("source"):
+        assert citation.quote.replace('"', "&quot;") in html or citation.quote in html
+        assert citation.source.publisher in html
+        if citation.source.url:
+            assert f'href="{citation.source.url}" rel="noopener noreferrer"' in html
+    assert "Cite this" in html
+    assert "http://testserver/demands/RU-I-11/" in html
+
+
+def test_demand_page_shows_opposing_demands_and_relation(client):
+    html = client.get(reverse("demand", args=["RU-I-2a"])).content.decode()
+    assert "Opposing positions" in html
+    assert "Conflict" in html and "Our analysis" in html
+    assert "No obligation to be neutral" in html
+
+
+def test_demand_page_shows_source_disagreements(client):
+    html = client.get(reverse("demand", args=["AG-6"])).content.decode()
+    assert "Where sources disagree" in html
+    assert "331" in html and "339" in html
+
+
+def test_demand_page_marks_unverified_quotes_and_missing_urls(client):
+    html = client.get(reverse("demand", args=["UA-T-2"])).content.decode()
+    assert "quote not re-verified" in html
+    html = client.get(reverse("demand", args=["RU-I-4"])).content.decode()
+    assert "Canonical URL not found" in html  # The Moscow Times seed has no known address
+    assert 'href="https://world-news.vip/?p=5823" rel="noopener noreferrer"' in html
+
+
+def test_proposal_page_keeps_the_documents_structure(client):
+    html = client.get(reverse("proposal", args=["ru-memorandum"])).content.decode()
+    assert "Basic parameters of the final settlement" in html
+    assert "Option 1: Withdrawal from four regions" in html
+    assert '<span class="or">or</span> Option 2' in html
+    assert '<ol class="steps">' in html
+    assert html.index("Work starts on the text of a peace treaty") < html.index(
+        "Only then is the treaty ratified"
+    )
+
+
+def test_topic_page_shows_both_sides_relation_and_disagreements(client):
+    html = client.get(reverse("topic", args=["humanitarian"])).content.decode()
+    assert "Partial overlap" in html
+    assert "Exchange of all prisoners" in html
+    assert "Mutual amnesty" in html
+    assert "Where sources disagree" in html
+
+
+def test_source_list_filters_by_kind_and_publisher(client):
+    html = client.get(reverse("sources"), {"kind": "state-media"}).content.decode()
+    assert '<th scope="row">TASS</th>' in html
+    assert '<th scope="row">Kyiv Independent</th>' not in html
+    html = client.get(reverse("sources"), {"publisher": "Kyiv Independent"}).content.decode()
+    assert '<th scope="row">Kyiv Independent</th>' in html
+    assert '<th scope="row">Sputnik</th>' not in html
+    assert client.get(reverse("sources"), {"kind": "nonsense"}).status_code == 400
+
+
+def test_source_page_lists_every_demand_that_cites_it(client):
+    source = Source.objects.get(slug="tass-1967401")
+    html = client.get(source.get_absolute_url()).content.decode()
+    assert source.reliability_note in html
+    for demand in Demand.objects.filter(citations__source=source).distinct():
+        assert demand.get_absolute_url() in html
+
+
+def test_party_page_lists_its_proposals(client):
+    html = client.get(reverse("party", args=["ukraine"])).content.decode()
+    assert "Framework for negotiations between Ukraine and Russia" in html
+    assert "Ukraine&#x27;s proposals at the table, 2 June" in html
+
+
+def test_rounds_timeline_is_in_date_order(client):
+    html = client.get(reverse("rounds")).content.decode()
+    assert html.index("16 May 2025") < html.index("2 June 2025") < html.index("23 July 2025")
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/demands/XX-1/", "/proposals/nope/", "/topics/nope/", "/sources/nope/", "/parties/nope/"],
+)
+def test_unknown_keys_are_404(client, url):
+    assert client.get(url).status_code == 404
+
+
+@pytest.mark.parametrize("model", [Demand, Proposal, Topic, Source, Party])
+def test_admin_view_on_site_opens_the_public_page(admin_client, model):
+    obj = model.objects.first()
+    content_type = ContentType.objects.get_for_model(model)
+    response = admin_client.get(reverse("admin:view_on_site", args=[content_type.pk, obj.pk]))
+    # The redirect goes through the contenttypes shortcut to get_absolute_url().
+    assert response.status_code == 302
+    assert response.url.endswith(obj.get_absolute_url())
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "queries"),
+    [("topic", ["humanitarian"], 10), ("proposal", ["ru-memorandum"], 8)],
+)
+def test_detail_query_counts_do_not_grow_with_tenfold_data(
+    client, tenfold_data, django_assert_num_queries, name, args, queries
+):
+    with django_assert_num_queries(queries):
+        assert client.get(reverse(name, args=args)).status_code == 200
