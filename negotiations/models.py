@@ -62,11 +62,11 @@ class Party(Timestamped):
     def __str__(self):
         return self.name
 
-    def natural_key(self):
-        return (self.slug,)
-
     def get_absolute_url(self):
         return reverse("party", args=[self.slug])
+
+    def natural_key(self):
+        return (self.slug,)
 
 
 class Round(Timestamped):
@@ -84,11 +84,11 @@ class Round(Timestamped):
     def __str__(self):
         return f"Round {self.number} ({self.date:%-d %B %Y})"
 
-    def natural_key(self):
-        return (self.slug,)
-
     def get_absolute_url(self):
         return reverse("rounds") + f"#{self.slug}"
+
+    def natural_key(self):
+        return (self.slug,)
 
 
 class Topic(Timestamped):
@@ -106,11 +106,11 @@ class Topic(Timestamped):
     def __str__(self):
         return self.name
 
-    def natural_key(self):
-        return (self.slug,)
-
     def get_absolute_url(self):
         return reverse("topic", args=[self.slug])
+
+    def natural_key(self):
+        return (self.slug,)
 
 
 class Proposal(Timestamped):
@@ -149,11 +149,11 @@ class Proposal(Timestamped):
     def __str__(self):
         return self.title
 
-    def natural_key(self):
-        return (self.slug,)
-
     def get_absolute_url(self):
         return reverse("proposal", args=[self.slug])
+
+    def natural_key(self):
+        return (self.slug,)
 
 
 class SectionQuerySet(models.QuerySet):
@@ -343,11 +343,11 @@ class Demand(Timestamped):
     def __str__(self):
         return f"{self.code}: {self.summary}"
 
-    def natural_key(self):
-        return (self.code,)
-
     def get_absolute_url(self):
         return reverse("demand", args=[self.code])
+
+    def natural_key(self):
+        return (self.code,)
 
     @property
     def proposal(self):
@@ -470,11 +470,11 @@ class Source(Timestamped):
     def __str__(self):
         return f"{self.publisher} — {self.title}"
 
-    def natural_key(self):
-        return (self.slug,)
-
     def get_absolute_url(self):
         return reverse("source", args=[self.slug])
+
+    def natural_key(self):
+        return (self.slug,)
 
 
 class Relation(Timestamped):
@@ -501,11 +501,11 @@ class Relation(Timestamped):
     def __str__(self):
         return f"{self.topic}: {self.get_kind_display()}"
 
-    def natural_key(self):
-        return (self.slug,)
-
     def get_absolute_url(self):
         return self.topic.get_absolute_url()
+
+    def natural_key(self):
+        return (self.slug,)
 
 
 class Disagreement(Timestamped):
