@@ -18,9 +18,7 @@ class ComparisonFilterForm(forms.Form):
     relation = forms.ChoiceField(
         choices=[("", "Any relation"), *Relation.Kind.choices], required=False
     )
-    q = forms.CharField(
-        label="Search", max_length=200, required=False, strip=True, help_text="Words to find"
-    )
+    q = forms.CharField(label="Search", max_length=200, required=False, strip=True)
 
     def clean_q(self):
         q = self.cleaned_data["q"]

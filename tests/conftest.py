@@ -1,8 +1,27 @@
+import os
+import shutil
 from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group, User
 from django.core.management import call_command
+
+# Playwright's sync API runs an event loop in the test thread; the ORM would refuse to run there.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+# The flags keep Chromium from reaching out to the network it does not need.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+IN_CI = os.environ.get("CI") == "true"
 
 FIXTURES = sorted(str(path) for path in (Path(__file__).parent.parent / "fixtures").glob("*.json"))
 
@@ -52,3 +71,38 @@ def tenfold_data(db):
                 parameter.demand = clone
                 parameter.save()
     return Demand.objects.count()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests need Debian's Chromium: skip them loudly where it is missing, never in CI."""
+    if Path(CHROMIUM).exists() or IN_CI:
+        return
+    skip = pytest.mark.skip(
+        reason=f"Chromium not found at {CHROMIUM}: browser tests skipped "
+        "(install Debian's chromium package to run them)"
+    )
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture
+def site(live_server, transactional_db):
+    """The live server with the curated data (transactional tests start from an empty database)."""
+    call_command("loaddata", *FIXTURES, verbosity=0)
+    return live_server
+
+
+@pytest.fixture(scope="session")
+def java():
+    path = shutil.which("java")
+    if path is None:
+        if IN_CI:
+            pytest.fail("java is needed for the HTML checker; .ci/run installs it")
+        pytest.skip("java not found: HTML validation skipped (install a Java runtime)")
+    return path

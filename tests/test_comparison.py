@@ -74,7 +74,7 @@ def test_htmx_request_gets_only_the_results_and_the_count(client):
     assert response.status_code == 200
     assert "<html" not in html
     assert '<table class="comparison">' in html
-    assert 'id="result-count"' in html and 'hx-swap-oob="true"' in html
+    assert 'id="result-count"' in html and 'data-hx-swap-oob="true"' in html
     assert "5 provisions shown for this filter." in html
 
 

@@ -177,7 +177,7 @@ def test_source_disagreements_keep_every_version_with_its_citation():
         ("D1", ["90", "30"]),
         ("D2", ["339", "331"]),
         ("D4", ["each side", "total"]),
-        ("D6", ["6,000 for 6,000", "nilateral"]),
+        ("D6", ["6,000 for 6,000", "One-way"]),
         ("D18", ["23 May", "28 May"]),
     ],
 )

@@ -1,0 +1,185 @@
+"""The comparison in a real browser: htmx swaps, history, no-JavaScript fallback, keyboard, axe."""
+
+import re
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page, expect
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PAGES = [
+    "/",
+    "/?topic=ceasefire",
+    "/demands/AG-6/",
+    "/demands/UA-R-1/",
+    "/proposals/ru-memorandum/",
+    "/proposals/ua-framework/",
+    "/topics/humanitarian/",
+    "/sources/",
+    "/sources/konkors-13508/",
+    "/parties/russia/",
+    "/rounds/",
+]
+
+
+def rows(page: Page):
+    return page.locator("table.comparison tbody th[scope=row]").all_inner_texts()
+
+
+def mark_document(page: Page):
+    """A marker that survives an htmx swap but not a full page load."""
+    page.evaluate("window.__loadedOnce = true")
+
+
+def still_same_document(page: Page):
+    return page.evaluate("window.__loadedOnce === true")
+
+
+def test_filter_swaps_results_and_pushes_the_url(site, page: Page):
+    page.goto(site.url + "/")
+    expect(page.locator("#result-count")).to_contain_text("76 provisions")
+    mark_document(page)
+    page.get_by_label("Topic").focus()
+    page.get_by_label("Topic").select_option("neutrality")
+    expect(page).to_have_url(re.compile(r"\?.*topic=neutrality"))
+    expect(page.locator("#result-count")).to_contain_text("5 provisions shown for this filter")
+    assert rows(page) == ["Neutrality and alliances (NATO, EU)"]
+    assert still_same_document(page), "the filter reloaded the page instead of swapping"
+    # The live region announces the count; focus stays on the control that changed.
+    expect(page.locator("#result-count")).to_have_attribute("aria-live", "polite")
+    assert page.evaluate("document.activeElement.id") == "id_topic"
+
+
+def test_search_as_you_type_narrows_the_grid(site, page: Page):
+    page.goto(site.url + "/")
+    mark_document(page)
+    page.get_by_label("Search").fill("Orthodox")
+    expect(page).to_have_url(re.compile(r"q=Orthodox"))
+    expect(page.locator("table.comparison")).to_contain_text("Ukrainian Orthodox Church")
+    assert rows(page) == ['Language, identity, religion and "denazification"']
+    assert still_same_document(page)
+    assert page.evaluate("document.activeElement.id") == "id_q"
+
+
+def test_back_and_forward_restore_each_state(site, page: Page):
+    page.goto(site.url + "/")
+    page.get_by_label("Topic").select_option("neutrality")
+    expect(page).to_have_url(re.compile(r"topic=neutrality"))
+    page.get_by_label("Party").select_option("ukraine")
+    expect(page).to_have_url(re.compile(r"party=ukraine"))
+    expect(page.locator("table.comparison thead")).not_to_contain_text("Russia")
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"topic=neutrality(?!.*party=ukraine)"))
+    expect(page.locator("table.comparison thead")).to_contain_text("Russia")
+    page.go_back()
+    expect(page).to_have_url(site.url + "/")
+    expect(page.locator("#result-count")).to_contain_text("76 provisions")
+    page.go_forward()
+    expect(page.locator("#result-count")).to_contain_text("5 provisions")
+
+
+def test_a_pushed_url_loaded_directly_renders_the_whole_page(site, page: Page):
+    page.goto(site.url + "/?topic=neutrality&party=russia")
+    expect(page.locator("h1")).to_have_text("What each side demands, topic by topic")
+    expect(page.get_by_label("Topic")).to_have_value("neutrality")
+    assert rows(page) == ["Neutrality and alliances (NATO, EU)"]
+
+
+def test_without_javascript_the_same_filter_gives_the_same_rows(site, page: Page, browser):
+    page.goto(site.url + "/")
+    page.get_by_label("Topic").select_option("neutrality")
+    expect(page.locator("#result-count")).to_contain_text("5 provisions")
+    with_js = page.locator("table.comparison").inner_text()
+
+    context = browser.new_context(java_script_enabled=False)
+    no_js = context.new_page()
+    no_js.goto(site.url + "/")
+    no_js.get_by_label("Topic").select_option("neutrality")
+    no_js.get_by_role("button", name="Show").click()
+    no_js.wait_for_url(re.compile(r"topic=neutrality"))
+    assert no_js.locator("table.comparison").inner_text() == with_js
+    context.close()
+
+
+def test_a_bad_filter_shows_a_form_error_through_htmx(site, page: Page):
+    page.goto(site.url + "/")
+    page.evaluate("""() => {
+        const select = document.getElementById('id_topic');
+        select.add(new Option('bogus', 'bogus'));
+        select.value = 'bogus';
+        select.dispatchEvent(new Event('change', {bubbles: true}));
+    }""")
+    expect(page.locator("#results [role=alert]")).to_contain_text(
+        "Some filter values are not valid"
+    )
+
+
+def test_citation_marker_leads_to_the_source_page(site, page: Page):
+    page.goto(site.url + "/?topic=nuclear")
+    marker = page.locator("a.cite").first
+    name = marker.get_attribute("title").split(":")[0]
+    marker.click()
+    expect(page).to_have_url(re.compile(r"/sources/[\w-]+/$"))
+    expect(page.locator("dl.facts")).to_contain_text(name)
+
+
+def test_keyboard_alone_reaches_every_control(site, page: Page):
+    page.goto(site.url + "/")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    wanted = {"id_topic", "id_party", "id_proposal", "id_kind", "id_relation", "id_q"}
+    reached = set()
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        reached.add(page.evaluate("document.activeElement.id"))
+        if page.evaluate("document.activeElement.textContent") == "Show":
+            reached.add("submit")
+    assert wanted | {"submit"} <= reached
+    # The keyboard alone can filter: choose a topic and submit with Enter.
+    page.get_by_label("Topic").focus()
+    page.keyboard.press("ArrowDown")
+    page.get_by_role("button", name="Show").focus()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"topic=territory"))
+
+
+def test_focus_is_visible(site, page: Page):
+    page.goto(site.url + "/")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline not in ("none", "")
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("path", PAGES)
+def test_axe_finds_no_violations(site, page: Page, path, scheme):
+    page.emulate_media(color_scheme=scheme)
+    page.goto(site.url + path)
+    results = Axe().run(
+        page, options={"runOnly": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}
+    )
+    assert results.violations_count == 0, results.generate_report()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_axe_finds_no_violations_after_an_htmx_swap(site, page: Page, scheme):
+    page.emulate_media(color_scheme=scheme)
+    page.goto(site.url + "/")
+    page.get_by_label("Search").fill("ceasefire")
+    expect(page).to_have_url(re.compile(r"q=ceasefire"))
+    expect(page.locator("#result-count")).to_contain_text("for this filter")
+    results = Axe().run(page)
+    assert results.violations_count == 0, results.generate_report()
+
+
+def test_no_console_errors_and_no_request_to_another_host(site, page: Page):
+    errors, hosts = [], set()
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    page.on("request", lambda request: hosts.add(request.url.split("/")[2]))
+    page.goto(site.url + "/")
+    page.get_by_label("Topic").select_option("territory")
+    expect(page.locator("#result-count")).to_contain_text("for this filter")
+    assert errors == []
+    assert hosts == {site.url.split("/")[2]}
