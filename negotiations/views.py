@@ -1,7 +1,7 @@
 from collections import defaultdict
 from itertools import groupby
 
-from django.db.models import Count, Prefetch
+from django.db.models import Count, F, Prefetch
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -237,7 +237,12 @@ def source_detail(request, slug):
             "demand__section__proposal__party", "demand__option", "version__disagreement"
         )
         .select_related("relation__topic")
-        .order_by("demand__code", "relation__slug", "version__disagreement__code", "order")
+        .order_by(
+            F("demand__code").asc(nulls_last=True),
+            F("relation__slug").asc(nulls_last=True),
+            "version__disagreement__code",
+            "order",
+        )
     )
     return render(request, "negotiations/source.html", {"source": source, "citations": citations})
 
