@@ -6,16 +6,15 @@
 export UV_PYTHON_DOWNLOADS := never
 UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 MANAGE := $(UV) run --frozen python manage.py
-FIXTURES := $(sort $(wildcard fixtures/*.json))
 
 install:
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
 	$(UV) sync --frozen
 
-# Loading fixtures is idempotent: every record has a natural key or a fixed primary key.
+# Importing is idempotent: unchanged records are left alone, so running it twice changes nothing.
 fixtures: install
 	$(MANAGE) migrate --no-input
-	$(MANAGE) loaddata $(FIXTURES)
+	$(MANAGE) import_fixtures
 
 run: fixtures
 	$(MANAGE) runserver 127.0.0.1:8000

@@ -1,5 +1,13 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.db.models import Count
+from django.forms import CheckboxInput
+from django.http import HttpResponseRedirect
+from django.utils import timezone
+from simple_history.admin import SimpleHistoryAdmin
+from simple_history.models import to_historic
+
+from negotiations.forms import CuratedForm, VersionedForm
 
 from negotiations.models import (
     Citation,
@@ -23,8 +31,70 @@ admin.site.site_title = "Negotiations curators"
 TIMESTAMPS = ("created_at", "updated_at")
 
 
+class CuratedAdmin(SimpleHistoryAdmin):
+    """Every change is recorded with its author and reason, and no change overwrites one made
+    since the curator opened the page: on the change form, in list edits and in actions."""
+
+    form = CuratedForm
+    history_list_display = ["history_change_reason"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is not None and to_historic(obj) is not None:
+            # Reverting to an old revision: compare with the revision stored now, not then.
+            obj.version = (
+                type(obj).objects.filter(pk=obj.pk).values_list("version", flat=True).first() or 1
+            )
+        return super().get_form(request, obj, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        obj._change_reason = form.cleaned_data.get("change_reason") or "Edited in a list"
+        super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change):
+        reason = form.cleaned_data.get("change_reason", "")
+        for inline in formset.forms:  # deleted rows too: their deletion is recorded
+            inline.instance._change_reason = reason
+        super().save_formset(request, form, formset, change)
+
+    def get_changelist_form(self, request, **kwargs):
+        kwargs.setdefault("form", VersionedForm)
+        if kwargs.get("fields"):
+            kwargs["fields"] = [*kwargs["fields"], "revision"]
+        return super().get_changelist_form(request, **kwargs)
+
+    @admin.display(description=CheckboxInput().render("_", None, {"id": "action-toggle"}))
+    def action_checkbox(self, obj):
+        # Each selected row carries the revision the curator saw, checked in response_action.
+        return CheckboxInput({"class": "action-select", "aria-label": f"Select {obj}"}).render(
+            helpers.ACTION_CHECKBOX_NAME, f"{obj.pk}:{obj.revision}"
+        )
+
+    def response_action(self, request, queryset):
+        selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
+        seen = {}
+        for value in selected:
+            pk, _, version = value.partition(":")
+            if version:
+                seen[pk] = version
+        if seen:
+            current = dict(self.model.objects.filter(pk__in=seen).values_list("pk", "revision"))
+            stale = [pk for pk, version in seen.items() if str(current.get(int(pk))) != version]
+            if stale:
+                self.message_user(
+                    request,
+                    f"{len(stale)} of the selected records changed after this page was loaded; "
+                    "nothing was done. Review them and try again.",
+                    messages.ERROR,
+                )
+                return HttpResponseRedirect(request.get_full_path())
+            request.POST = request.POST.copy()
+            request.POST.setlist(helpers.ACTION_CHECKBOX_NAME, list(seen))
+        return super().response_action(request, queryset)
+
+
 class CitationInline(admin.StackedInline):
     model = Citation
+    form = VersionedForm
     fk_name = "demand"
     fields = ("source", "quote", "translation", "locator", "order")
     autocomplete_fields = ("source",)
@@ -39,11 +109,12 @@ class CitationInline(admin.StackedInline):
 
 class ParameterInline(admin.TabularInline):
     model = Parameter
+    form = VersionedForm
     extra = 0
 
 
 @admin.register(Party)
-class PartyAdmin(admin.ModelAdmin):
+class PartyAdmin(CuratedAdmin):
     list_display = ("name", "slug", "order")
     list_filter = ("proposals__kind",)
     search_fields = ("name", "slug")
@@ -52,7 +123,7 @@ class PartyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Round)
-class RoundAdmin(admin.ModelAdmin):
+class RoundAdmin(CuratedAdmin):
     list_display = ("__str__", "date", "place")
     list_filter = ("place",)
     search_fields = ("place", "summary")
@@ -60,7 +131,7 @@ class RoundAdmin(admin.ModelAdmin):
 
 
 @admin.register(Topic)
-class TopicAdmin(admin.ModelAdmin):
+class TopicAdmin(CuratedAdmin):
     list_display = ("code", "name", "order", "demand_count")
     list_filter = ("relations__kind",)
     search_fields = ("name", "code", "description")
@@ -77,13 +148,14 @@ class TopicAdmin(admin.ModelAdmin):
 
 class SectionInline(admin.TabularInline):
     model = Section
+    form = VersionedForm
     fields = ("label", "title", "kind", "order")
     extra = 0
     show_change_link = True
 
 
 @admin.register(Proposal)
-class ProposalAdmin(admin.ModelAdmin):
+class ProposalAdmin(CuratedAdmin):
     list_display = ("title", "party", "kind", "round", "date_presented", "date_published")
     list_filter = ("party", "kind", "round")
     list_select_related = ("party", "round")
@@ -96,11 +168,12 @@ class ProposalAdmin(admin.ModelAdmin):
 
 class OptionInline(admin.TabularInline):
     model = Option
+    form = VersionedForm
     extra = 0
 
 
 @admin.register(Section)
-class SectionAdmin(admin.ModelAdmin):
+class SectionAdmin(CuratedAdmin):
     list_display = ("label", "title", "proposal", "kind", "order")
     list_filter = ("kind", "proposal__party", "proposal")
     list_select_related = ("proposal",)
@@ -111,7 +184,7 @@ class SectionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Option)
-class OptionAdmin(admin.ModelAdmin):
+class OptionAdmin(CuratedAdmin):
     list_display = ("label", "title", "section", "order")
     list_filter = ("section__proposal",)
     list_select_related = ("section__proposal",)
@@ -121,7 +194,7 @@ class OptionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Demand)
-class DemandAdmin(admin.ModelAdmin):
+class DemandAdmin(CuratedAdmin):
     list_display = ("code", "summary", "proposal", "topic", "kind", "status")
     list_filter = ("status", "kind", "section__proposal__party", "section__proposal", "topic")
     list_select_related = ("section__proposal", "topic")
@@ -129,12 +202,25 @@ class DemandAdmin(admin.ModelAdmin):
     autocomplete_fields = ("section", "option", "topic", "secondary_topics")
     readonly_fields = TIMESTAMPS
     fieldsets = [
-        (None, {"fields": ("code", "summary", "paraphrase", "kind")}),
+        (None, {"fields": ("code", "summary", "paraphrase", "kind", "revision")}),
         ("Place in the document", {"fields": ("section", "option", "label", "order")}),
         ("Topics", {"fields": ("topic", "secondary_topics")}),
-        ("Verification", {"fields": ("status", "status_note")}),
+        ("Verification", {"fields": ("status", "status_note", "verified_on")}),
         ("History", {"fields": TIMESTAMPS}),
+        ("Why", {"fields": ("change_reason",)}),
     ]
+    list_editable = ("status",)
+    actions = ["mark_verified_today"]
+
+    @admin.action(description="Mark as verified today", permissions=["change"])
+    def mark_verified_today(self, request, queryset):
+        today = timezone.localdate()
+        for demand in queryset:
+            demand.verified_on = today
+            demand._change_reason = "Quotes checked against their sources"
+            demand.save()
+        self.message_user(request, f"{len(queryset)} demands marked as verified on {today}.")
+
     inlines = [CitationInline, ParameterInline]
 
     @admin.display(ordering="section__proposal__title")
@@ -143,7 +229,7 @@ class DemandAdmin(admin.ModelAdmin):
 
 
 @admin.register(Source)
-class SourceAdmin(admin.ModelAdmin):
+class SourceAdmin(CuratedAdmin):
     list_display = ("publisher", "title", "kind", "published", "language", "has_url")
     list_filter = ("kind", "language", "publisher")
     search_fields = ("title", "publisher", "url", "reliability_note")
@@ -156,7 +242,7 @@ class SourceAdmin(admin.ModelAdmin):
 
 
 @admin.register(Citation)
-class CitationAdmin(admin.ModelAdmin):
+class CitationAdmin(CuratedAdmin):
     list_display = ("__str__", "source", "demand", "relation", "version")
     list_filter = ("source__kind", "source__publisher")
     list_select_related = ("source", "demand", "relation__topic", "version__disagreement")
@@ -172,7 +258,7 @@ class RelationCitationInline(CitationInline):
 
 
 @admin.register(Relation)
-class RelationAdmin(admin.ModelAdmin):
+class RelationAdmin(CuratedAdmin):
     list_display = ("topic", "kind", "slug")
     list_filter = ("kind", "topic")
     list_select_related = ("topic",)
@@ -184,13 +270,14 @@ class RelationAdmin(admin.ModelAdmin):
 
 class VersionInline(admin.TabularInline):
     model = Version
+    form = VersionedForm
     fields = ("order", "claim")
     extra = 0
     show_change_link = True
 
 
 @admin.register(Disagreement)
-class DisagreementAdmin(admin.ModelAdmin):
+class DisagreementAdmin(CuratedAdmin):
     list_display = ("code", "title", "proposal", "round")
     list_filter = ("proposal", "round")
     list_select_related = ("proposal", "round")
@@ -205,7 +292,7 @@ class VersionCitationInline(CitationInline):
 
 
 @admin.register(Version)
-class VersionAdmin(admin.ModelAdmin):
+class VersionAdmin(CuratedAdmin):
     list_display = ("__str__", "disagreement", "order")
     list_filter = ("disagreement",)
     list_select_related = ("disagreement",)
@@ -216,7 +303,7 @@ class VersionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Parameter)
-class ParameterAdmin(admin.ModelAdmin):
+class ParameterAdmin(CuratedAdmin):
     list_display = ("__str__", "demand", "bound", "value", "value_max", "unit")
     list_filter = ("unit", "bound")
     list_select_related = ("demand",)

@@ -69,3 +69,46 @@ class SourceFilterForm(forms.Form):
             ("", "All publishers"),
             *((p, p) for p in publishers.distinct()),
         ]
+
+
+class VersionedForm(forms.ModelForm):
+    """Refuses stale edits: the form carries the revision it was opened at; if the record has
+    been saved since, the save is refused, the input is shown back and the stored values kept.
+    """
+
+    class Meta:
+        widgets = {"revision": forms.HiddenInput}
+
+    def clean(self):
+        cleaned_data = super().clean()
+        instance = self.instance
+        if instance.pk is None or "revision" not in self.fields:
+            return cleaned_data
+        # Lock the row until the save commits, so two saves cannot both pass this check.
+        current = (
+            type(instance)
+            .objects.select_for_update()
+            .filter(pk=instance.pk)
+            .values_list("revision", flat=True)
+            .first()
+        )
+        if current is not None and cleaned_data.get("revision") != current:
+            latest = instance.history.first()
+            who = f" by {latest.history_user}" if latest and latest.history_user else ""
+            when = f" at {latest.history_date:%H:%M:%S UTC}" if latest else ""
+            raise forms.ValidationError(
+                f"Someone else saved this record{who}{when} after you opened it, so your "
+                "changes were not saved and theirs are kept. Your input is shown below: "
+                "reload the page to see their version, then apply your changes again.",
+                code="stale",
+            )
+        return cleaned_data
+
+
+class CuratedForm(VersionedForm):
+    """The admin's main form for curated data: every change says why it is made."""
+
+    change_reason = forms.CharField(
+        max_length=100,
+        help_text="Why you make this change; shown in the history and the public change log.",
+    )

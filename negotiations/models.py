@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.db.models.functions import Length, Trim
 from django.db.models.lookups import GreaterThan, LessThanOrEqual
 from django.urls import reverse
+from simple_history.models import HistoricalRecords
 
 # Only http(s) links ever reach a reader: no javascript:, data: or file: URLs.
 http_url = URLValidator(schemes=["http", "https"])
@@ -37,12 +38,28 @@ class SlugQuerySet(models.QuerySet):
 SlugManager = models.Manager.from_queryset(SlugQuerySet)
 
 
+def history(**options):
+    """Every curated model keeps each revision: who, when, why, and the values then."""
+    return HistoricalRecords(excluded_fields=["revision"], **options)
+
+
 class Timestamped(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    revision = models.PositiveIntegerField(
+        default=1, help_text="Bumped on every save; a form holding an older number is stale."
+    )
 
     class Meta:
         abstract = True
+
+    def save(self, *args, **kwargs):
+        # Fixture loading saves raw and bypasses this, so loading twice changes nothing.
+        if not self._state.adding:
+            self.revision += 1
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "revision", "updated_at"}
+        super().save(*args, **kwargs)
 
 
 class Party(Timestamped):
@@ -54,6 +71,8 @@ class Party(Timestamped):
     description = models.TextField(blank=True)
 
     objects = SlugManager()
+
+    history = history()
 
     class Meta:
         ordering = ["order"]
@@ -78,6 +97,8 @@ class Round(Timestamped):
 
     objects = SlugManager()
 
+    history = history()
+
     class Meta:
         ordering = ["date"]
 
@@ -99,6 +120,8 @@ class Topic(Timestamped):
     order = models.PositiveSmallIntegerField(unique=True)
 
     objects = SlugManager()
+
+    history = history()
 
     class Meta:
         ordering = ["order"]
@@ -143,6 +166,8 @@ class Proposal(Timestamped):
 
     objects = SlugManager()
 
+    history = history()
+
     class Meta:
         ordering = ["round__date", "party__order", "date_presented", "slug"]
 
@@ -178,6 +203,8 @@ class Section(Timestamped):
 
     objects = SectionQuerySet.as_manager()
 
+    history = history()
+
     class Meta:
         ordering = ["proposal", "order"]
         constraints = [
@@ -210,6 +237,8 @@ class Option(Timestamped):
     order = models.PositiveSmallIntegerField()
 
     objects = OptionQuerySet.as_manager()
+
+    history = history()
 
     class Meta:
         ordering = ["section", "order"]
@@ -318,8 +347,15 @@ class Demand(Timestamped):
         help_text="Confirmed: two independent outlets, or a primary text plus one more.",
     )
     status_note = models.TextField(blank=True, help_text="Why the status is what it is.")
+    verified_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="When a curator last checked this demand's quotes against its sources.",
+    )
 
     objects = DemandQuerySet.as_manager()
+
+    history = history(m2m_fields=[secondary_topics])
 
     class Meta:
         ordering = ["section__proposal__slug", "section__order", "option__order", "order"]
@@ -364,7 +400,7 @@ class Demand(Timestamped):
         return " · ".join(parts)
 
 
-class Parameter(models.Model):
+class Parameter(Timestamped):
     """A number in a provision (30 days, 1,000 prisoners) so it can be shown and compared."""
 
     class Unit(models.TextChoices):
@@ -392,6 +428,8 @@ class Parameter(models.Model):
     )
     unit = models.CharField(max_length=20, choices=Unit)
     note = models.CharField(max_length=300, blank=True)
+
+    history = history()
 
     class Meta:
         ordering = ["demand", "name"]
@@ -454,6 +492,8 @@ class Source(Timestamped):
 
     objects = SlugManager()
 
+    history = history()
+
     class Meta:
         ordering = ["publisher", "published", "slug"]
         constraints = [
@@ -494,6 +534,8 @@ class Relation(Timestamped):
     rationale = models.TextField(help_text="Our own analysis: say why, in neutral words.")
 
     objects = SlugManager()
+
+    history = history(m2m_fields=[demands])
 
     class Meta:
         ordering = ["topic__order", "slug"]
@@ -537,6 +579,8 @@ class Disagreement(Timestamped):
 
     objects = SlugManager()
 
+    history = history(m2m_fields=[demands])
+
     class Meta:
         ordering = ["slug"]
 
@@ -560,6 +604,8 @@ class Version(Timestamped):
     claim = models.CharField(max_length=200, help_text='The account in brief, e.g. "339 children".')
 
     objects = VersionQuerySet.as_manager()
+
+    history = history()
 
     class Meta:
         ordering = ["disagreement", "order"]
@@ -603,6 +649,8 @@ class Citation(Timestamped):
         help_text="Untick when the quote could not be checked against a copy of the page.",
     )
     order = models.PositiveSmallIntegerField(default=1)
+
+    history = history()
 
     class Meta:
         ordering = ["order", "pk"]

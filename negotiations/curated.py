@@ -1,0 +1,52 @@
+"""The curated data as files: which models go in which fixture, in which order.
+
+export_fixtures writes them and import_fixtures reads them back, so the two agree by design.
+"""
+
+from negotiations.models import (
+    Citation,
+    Demand,
+    Disagreement,
+    Option,
+    Parameter,
+    Party,
+    Proposal,
+    Relation,
+    Round,
+    Section,
+    Source,
+    Topic,
+    Version,
+)
+
+# (file name, [(model, queryset filter, ordering)]) in loading order: natural keys must resolve.
+FIXTURE_FILES = [
+    ("01_reference.json", [(Party, {}, ["slug"]), (Round, {}, ["slug"]), (Topic, {}, ["slug"])]),
+    ("02_sources.json", [(Source, {}, ["slug"])]),
+    (
+        "03_proposals.json",
+        [
+            (Proposal, {}, ["slug"]),
+            (Section, {}, ["proposal__slug", "label"]),
+            (Option, {}, ["section__proposal__slug", "section__label", "label"]),
+        ],
+    ),
+    (
+        "04_demands.json",
+        [
+            (Demand, {}, ["code"]),
+            (Citation, {"demand__isnull": False}, ["pk"]),
+            (Parameter, {}, ["pk"]),
+        ],
+    ),
+    (
+        "05_analysis.json",
+        [
+            (Relation, {}, ["slug"]),
+            (Citation, {"relation__isnull": False}, ["pk"]),
+            (Disagreement, {}, ["slug"]),
+            (Version, {}, ["disagreement__slug", "order"]),
+            (Citation, {"version__isnull": False}, ["pk"]),
+        ],
+    ),
+]
