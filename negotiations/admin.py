@@ -41,8 +41,8 @@ class CuratedAdmin(SimpleHistoryAdmin):
     def get_form(self, request, obj=None, **kwargs):
         if obj is not None and to_historic(obj) is not None:
             # Reverting to an old revision: compare with the revision stored now, not then.
-            obj.version = (
-                type(obj).objects.filter(pk=obj.pk).values_list("version", flat=True).first() or 1
+            obj.revision = (
+                type(obj).objects.filter(pk=obj.pk).values_list("revision", flat=True).first() or 1
             )
         return super().get_form(request, obj, **kwargs)
 
@@ -57,10 +57,8 @@ class CuratedAdmin(SimpleHistoryAdmin):
         super().save_formset(request, form, formset, change)
 
     def get_changelist_form(self, request, **kwargs):
-        kwargs.setdefault("form", VersionedForm)
-        if kwargs.get("fields"):
-            kwargs["fields"] = [*kwargs["fields"], "revision"]
-        return super().get_changelist_form(request, **kwargs)
+        # List edits carry the revision too, so a stale row is refused like a stale form.
+        return super().get_changelist_form(request, form=VersionedForm, **kwargs)
 
     @admin.display(description=CheckboxInput().render("_", None, {"id": "action-toggle"}))
     def action_checkbox(self, obj):
@@ -69,7 +67,7 @@ class CuratedAdmin(SimpleHistoryAdmin):
             helpers.ACTION_CHECKBOX_NAME, f"{obj.pk}:{obj.revision}"
         )
 
-    def response_action(self, request, queryset):
+    def response_action(self, request, queryset, **kwargs):
         selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
         seen = {}
         for value in selected:
@@ -89,7 +87,7 @@ class CuratedAdmin(SimpleHistoryAdmin):
                 return HttpResponseRedirect(request.get_full_path())
             request.POST = request.POST.copy()
             request.POST.setlist(helpers.ACTION_CHECKBOX_NAME, list(seen))
-        return super().response_action(request, queryset)
+        return super().response_action(request, queryset, **kwargs)
 
 
 class CitationInline(admin.StackedInline):

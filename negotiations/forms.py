@@ -76,13 +76,17 @@ class VersionedForm(forms.ModelForm):
     been saved since, the save is refused, the input is shown back and the stored values kept.
     """
 
-    class Meta:
-        widgets = {"revision": forms.HiddenInput}
+    revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.fields["revision"].initial = self.instance.revision
 
     def clean(self):
         cleaned_data = super().clean()
         instance = self.instance
-        if instance.pk is None or "revision" not in self.fields:
+        if instance.pk is None:
             return cleaned_data
         # Lock the row until the save commits, so two saves cannot both pass this check.
         current = (

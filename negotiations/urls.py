@@ -12,5 +12,7 @@ urlpatterns = [
     path("sources/<slug:slug>/", views.source_detail, name="source"),
     path("parties/<slug:slug>/", views.party_detail, name="party"),
     path("rounds/", views.rounds, name="rounds"),
+    path("changes/", views.changes, name="changes"),
+    path("changes/feed/", views.ChangesFeed(), name="changes-feed"),
     path("admin/", admin.site.urls),
 ]

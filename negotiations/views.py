@@ -1,13 +1,17 @@
 from collections import defaultdict
 from itertools import groupby
 
+from django.contrib.syndication.views import Feed
 from django.db.models import Count, F, Prefetch
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.feedgenerator import Atom1Feed
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from negotiations.forms import ComparisonFilterForm, SourceFilterForm
+from negotiations.history import recent_changes
 from negotiations.models import (
     Citation,
     Demand,
@@ -283,3 +287,41 @@ def rounds(request):
         Prefetch("disagreements", Disagreement.objects.prefetch_related("versions")),
     )
     return render(request, "negotiations/rounds.html", {"rounds": all_rounds})
+
+
+@require_GET
+def changes(request):
+    return render(request, "negotiations/changes.html", {"changes": recent_changes(100)})
+
+
+class ChangesFeed(Feed):
+    feed_type = Atom1Feed
+    title = "Istanbul talks 2025: changes to the data"
+    subtitle = "Every change curators make to the provisions, sources and citations."
+
+    def link(self):
+        return reverse("changes")
+
+    def items(self):
+        return recent_changes(50)
+
+    def item_title(self, change):
+        return change["description"]
+
+    def item_description(self, change):
+        reason = change["record"].history_change_reason
+        return f"{change['description']} Reason: {reason}" if reason else change["description"]
+
+    def item_link(self, change):
+        return change["url"] or f"{reverse('changes')}#{change['anchor']}"
+
+    def item_guid(self, change):
+        return f"{reverse('changes')}#{change['anchor']}"
+
+    def item_pubdate(self, change):
+        return change["record"].history_date
+
+    item_updateddate = item_pubdate
+
+    def item_author_name(self, change):
+        return str(change["record"].history_user or "import")

@@ -28,16 +28,14 @@ FIXTURES = sorted(str(path) for path in (Path(__file__).parent.parent / "fixture
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    """Every test sees the curated data; each test's changes are rolled back."""
+    """Every test sees the curated data, with its history; each test's changes are rolled back."""
     with django_db_blocker.unblock():
-        call_command("loaddata", *FIXTURES, verbosity=0)
+        call_command("import_fixtures", verbosity=0)
 
 
 @pytest.fixture
 def curator(db):
-    user = User.objects.create_user("curator", password="a-long-test-password", is_staff=True)
-    user.groups.add(Group.objects.get(name="Curators"))
-    return user
+    return make_curator("curator")
 
 
 @pytest.fixture
@@ -106,3 +104,43 @@ def java():
             pytest.fail("java is needed for the HTML checker; .ci/run installs it")
         pytest.skip("java not found: HTML validation skipped (install a Java runtime)")
     return path
+
+
+def make_curator(username):
+    user = User.objects.create_user(username, password="a-long-test-password", is_staff=True)
+    user.groups.add(Group.objects.get(name="Curators"))
+    return user
+
+
+@pytest.fixture
+def second_curator_client(db):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(make_curator("second-curator"))
+    return client
+
+
+def admin_form_data(response, **changes):
+    """The data a browser would post back from an admin change page, with some values changed."""
+    data = {}
+
+    def add(form):
+        for bound in form:
+            value = bound.value()
+            if value is None or value is False:
+                continue
+            if value is True:
+                data[bound.html_name] = "on"
+            elif isinstance(value, list | tuple):
+                data[bound.html_name] = [str(item) for item in value]
+            else:
+                data[bound.html_name] = str(value)
+
+    add(response.context["adminform"].form)
+    for inline in response.context.get("inline_admin_formsets", []):
+        add(inline.formset.management_form)
+        for form in inline.formset.forms:
+            add(form)
+    data.update(changes)
+    return data

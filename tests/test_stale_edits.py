@@ -1,0 +1,107 @@
+"""Two curators on the same record: the second, stale save is refused and nothing is lost."""
+
+import pytest
+from django.contrib.admin import helpers
+from django.urls import reverse
+from django.utils import timezone
+
+from negotiations.models import Demand
+from tests.conftest import admin_form_data
+
+pytestmark = pytest.mark.django_db
+
+
+def change_url(demand):
+    return reverse("admin:negotiations_demand_change", args=[demand.pk])
+
+
+def test_second_curator_saving_a_stale_form_sees_a_conflict(curator_client, second_curator_client):
+    demand = Demand.objects.get(code="RU-I-6")
+    first_page = curator_client.get(change_url(demand))
+    second_page = second_curator_client.get(change_url(demand))
+
+    saved = curator_client.post(
+        change_url(demand),
+        admin_form_data(first_page, summary="The first curator's summary", change_reason="Fix"),
+    )
+    assert saved.status_code == 302
+
+    stale = second_curator_client.post(
+        change_url(demand),
+        admin_form_data(second_page, summary="The second curator's summary", change_reason="Mine"),
+    )
+    html = stale.content.decode()
+    assert stale.status_code == 200
+    assert "Someone else saved this record by curator" in html
+    assert "The second curator&#x27;s summary" in html  # their input is shown back to them
+    demand.refresh_from_db()
+    assert demand.summary == "The first curator's summary"
+    assert not demand.history.filter(history_change_reason="Mine").exists()
+
+
+def test_stale_list_edit_is_refused(curator_client, second_curator_client):
+    demand = Demand.objects.get(code="RU-I-6")
+    changelist = reverse("admin:negotiations_demand_changelist")
+    page = second_curator_client.get(changelist, {"q": "RU-I-6"})
+    formset = page.context["cl"].formset
+    data = {
+        "form-TOTAL_FORMS": "1",
+        "form-INITIAL_FORMS": "1",
+        "form-0-id": str(demand.pk),
+        "form-0-status": "uncertain",
+        "form-0-revision": str(formset.forms[0]["revision"].value()),
+        "_save": "Save",
+    }
+    edit = admin_form_data(
+        curator_client.get(change_url(demand)), status="single-source", change_reason="Re-read"
+    )
+    assert curator_client.post(change_url(demand), edit).status_code == 302
+
+    response = second_curator_client.post(f"{changelist}?q=RU-I-6", data)
+    assert response.status_code == 200
+    assert "Someone else saved this record" in response.content.decode()
+    demand.refresh_from_db()
+    assert demand.status == "single-source"
+
+
+def test_stale_admin_action_is_refused(curator_client, second_curator_client):
+    demand = Demand.objects.get(code="RU-I-6")
+    changelist = reverse("admin:negotiations_demand_changelist")
+    seen_revision = demand.revision
+    edit = admin_form_data(
+        curator_client.get(change_url(demand)), summary="Changed meanwhile", change_reason="Edit"
+    )
+    assert curator_client.post(change_url(demand), edit).status_code == 302
+
+    response = second_curator_client.post(
+        changelist,
+        {
+            "action": "mark_verified_today",
+            helpers.ACTION_CHECKBOX_NAME: [f"{demand.pk}:{seen_revision}"],
+            "index": "0",
+        },
+        follow=True,
+    )
+    assert "changed after this page was loaded; nothing was done" in response.content.decode()
+    demand.refresh_from_db()
+    assert not demand.history.filter(
+        history_change_reason="Quotes checked against their sources"
+    ).exists()
+
+
+def test_fresh_admin_action_runs_and_is_recorded(curator_client):
+    demand = Demand.objects.get(code="RU-I-6")
+    response = curator_client.post(
+        reverse("admin:negotiations_demand_changelist"),
+        {
+            "action": "mark_verified_today",
+            helpers.ACTION_CHECKBOX_NAME: [f"{demand.pk}:{demand.revision}"],
+            "index": "0",
+        },
+    )
+    assert response.status_code == 302
+    seen_revision = demand.revision
+    demand.refresh_from_db()
+    assert demand.verified_on == timezone.localdate()
+    assert demand.revision == seen_revision + 1
+    assert demand.history.first().history_change_reason == "Quotes checked against their sources"
