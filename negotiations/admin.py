@@ -8,7 +8,6 @@ from simple_history.admin import SimpleHistoryAdmin
 from simple_history.models import to_historic
 
 from negotiations.forms import CuratedForm, VersionedForm
-
 from negotiations.models import (
     Citation,
     Demand,
