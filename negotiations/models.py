@@ -14,8 +14,11 @@ from django.db.models.lookups import GreaterThan, LessThanOrEqual
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
-# Only http(s) links ever reach a reader: no javascript:, data: or file: URLs.
-http_url = URLValidator(schemes=["http", "https"])
+
+class HttpURLField(models.URLField):
+    """A URL a reader may follow: http or https only, never javascript:, data: or file:."""
+
+    default_validators = [URLValidator(schemes=["http", "https"])]
 
 
 def http_or_blank(field):
@@ -466,19 +469,17 @@ class Source(Timestamped):
         help_text="Tick when the headline was not captured and the title is our description.",
     )
     publisher = models.CharField(max_length=100)
-    url = models.URLField(
+    url = HttpURLField(
         max_length=500,
         blank=True,
-        validators=[http_url],
         help_text="The page as published (http or https). Leave blank if no URL is known.",
     )
     url_note = models.CharField(
         max_length=300, blank=True, help_text="Why the URL is blank or what is odd about it."
     )
-    archived_url = models.URLField(
+    archived_url = HttpURLField(
         max_length=500,
         blank=True,
-        validators=[http_url],
         help_text="An archived snapshot or a faithful copy of the page (optional).",
     )
     published = models.DateField(null=True, blank=True)

@@ -24,13 +24,16 @@ class Links(HTMLParser):
 
 def crawl(client, start="/"):
     """Every same-site page reachable from start, outside the admin: {path: html}."""
-    pages, queue = {}, [start]
+    pages, queue, visited = {}, [start], set()
     while queue:
         path = queue.pop()
-        if path in pages:
+        if path in visited:
             continue
+        visited.add(path)
         response = client.get(path)
         assert response.status_code == 200, (path, response.status_code)
+        if not response["Content-Type"].startswith("text/html"):
+            continue  # the Atom feed: followed and checked for 200, not HTML
         pages[path] = html = response.content.decode()
         parser = Links()
         parser.feed(html)

@@ -1,6 +1,7 @@
 import json
 from pathlib import Path
 
+from django.apps import apps
 from django.conf import settings
 from django.core import serializers
 from django.core.exceptions import ValidationError
@@ -42,12 +43,12 @@ class Command(BaseCommand):
         for number, record in enumerate(records, 1):
             label = f"{path.name}, record {number} ({describe(record)})"
             try:
-                changed += self.save(record, path.name)
+                changed += self.save(record, path.name, f"{path.name} record {number}")
             except CommandError as error:
                 raise CommandError(f"{label}: {error}") from None
         return changed, len(records)
 
-    def save(self, record, file_name):
+    def save(self, record, file_name, where):
         try:
             [deserialized] = serializers.deserialize(
                 "python", [record], handle_forward_references=False
@@ -59,11 +60,12 @@ class Command(BaseCommand):
         key = obj.natural_key() if hasattr(obj, "natural_key") else ("pk", obj.pk)
         if (model, key) in self.seen:
             raise CommandError(f"duplicate key {key!r}: {self.seen[model, key]} has it too")
-        self.seen[model, key] = describe(record)
+        self.seen[model, key] = where
 
         existing = model.objects.filter(pk=obj.pk).first() if obj.pk else None
         if existing and unchanged(existing, obj, deserialized.m2m_data):
             return 0
+        obj._state.adding = existing is None  # so uniqueness checks exclude the row itself
         try:
             obj.full_clean()
         except ValidationError as error:
@@ -92,8 +94,8 @@ def describe(record):
 def explain(record, error):
     """Name the field whose value could not be resolved, not just the record."""
     try:
-        model = serializers.python._get_model(record["model"])
-    except (DeserializationError, KeyError, TypeError):
+        model = apps.get_model(record["model"])
+    except (LookupError, KeyError, TypeError, ValueError):
         return f"unknown model {record.get('model')!r}"
     for name, value in (record.get("fields") or {}).items():
         try:

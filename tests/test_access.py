@@ -1,0 +1,74 @@
+"""Each kind of user gets exactly their access to the admin, and guessing passwords is throttled."""
+
+import pytest
+from django.contrib import admin
+from django.urls import reverse
+
+from tests.conftest import make_curator
+
+pytestmark = pytest.mark.django_db
+
+MODELS = [model for model in admin.site._registry if model._meta.app_label == "negotiations"]
+VIEWS = ["changelist", "add", "change", "delete", "history"]
+
+
+def urls(model):
+    obj = model.objects.first()
+    for view in VIEWS:
+        args = [] if view in ("changelist", "add") else [obj.pk]
+        yield view, reverse(f"admin:negotiations_{model._meta.model_name}_{view}", args=args)
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: m._meta.model_name)
+def test_each_role_gets_exactly_its_access(client, django_user_model, model):
+    for view, url in urls(model):
+        response = client.get(url)
+        assert response.status_code == 302 and "/admin/login/" in response.url, (view, url)
+
+    client.force_login(
+        django_user_model.objects.create_user("staff", "", "pw-x-1234567", is_staff=True)
+    )
+    for view, url in urls(model):
+        assert client.get(url).status_code == 403, ("staff without permissions", view, url)
+
+    client.force_login(make_curator("a-curator"))
+    for view, url in urls(model):
+        expected = 403 if (model._meta.model_name, view) == ("source", "delete") else 200
+        assert client.get(url).status_code == expected, ("curator", view, url)
+
+    client.force_login(django_user_model.objects.create_superuser("root", "", "pw-x-1234567"))
+    for view, url in urls(model):
+        assert client.get(url).status_code == 200, ("superuser", view, url)
+
+
+def test_repeated_failed_logins_lock_the_account_out(client, django_user_model):
+    django_user_model.objects.create_user("curator-x", password="the-right-password", is_staff=True)
+    login = reverse("admin:login")
+    for _ in range(4):
+        response = client.post(login, {"username": "curator-x", "password": "wrong"})
+        assert response.status_code == 200
+    # The fifth failure reaches the limit: from now on even the right password is refused.
+    assert client.post(login, {"username": "curator-x", "password": "wrong"}).status_code == 429
+    locked = client.post(login, {"username": "curator-x", "password": "the-right-password"})
+    assert locked.status_code == 429
+    assert "Too many failed logins" in locked.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_correct_password_logs_in_before_the_limit(client, django_user_model):
+    django_user_model.objects.create_user("curator-y", password="the-right-password", is_staff=True)
+    login = reverse("admin:login")
+    client.post(login, {"username": "curator-y", "password": "wrong"})
+    response = client.post(login, {"username": "curator-y", "password": "the-right-password"})
+    assert response.status_code == 302
+    assert "_auth_user_id" in client.session
+
+
+def test_weak_passwords_are_refused(django_user_model):
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError):
+        validate_password("password")
+    with pytest.raises(ValidationError):
+        validate_password("12345678")
