@@ -1,7 +1,13 @@
 """The curated data as files: which models go in which fixture, in which order.
 
-export_fixtures writes them and import_fixtures reads them back, so the two agree by design.
+export_fixtures writes them and import_fixtures reads them back, so the two agree by design;
+the whole-dataset download on the About page is the same records in one file.
 """
+
+import json
+
+from django.core import serializers
+from django.core.serializers.json import DjangoJSONEncoder
 
 from negotiations.models import (
     Citation,
@@ -50,3 +56,20 @@ FIXTURE_FILES = [
         ],
     ),
 ]
+
+
+def records(parts):
+    """The records of one fixture file, with natural keys, in a stable order."""
+    result = []
+    for model, filters, ordering in parts:
+        result += serializers.serialize(
+            "python",
+            model.objects.filter(**filters).order_by(*ordering),
+            use_natural_foreign_keys=True,
+            use_natural_primary_keys=True,
+        )
+    return result
+
+
+def to_json(data):
+    return json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2) + "\n"

@@ -1,6 +1,6 @@
 from django import forms
 
-from negotiations.models import Demand, Party, Proposal, Relation, Source, Topic
+from negotiations.models import Demand, Proposal, Relation, Source
 
 
 class SlugChoiceField(forms.ModelChoiceField):
@@ -11,14 +11,47 @@ class SlugChoiceField(forms.ModelChoiceField):
 
 
 class ComparisonFilterForm(forms.Form):
-    topic = SlugChoiceField(Topic.objects.all(), empty_label="All topics")
-    party = SlugChoiceField(Party.objects.all(), empty_label="All parties")
-    proposal = SlugChoiceField(Proposal.objects.all(), empty_label="All proposals")
+    """The filters of the comparison page.
+
+    Its menus are built from the topics and proposals the page loads anyway, so the form
+    costs no query of its own; values are slugs, so a filtered URL reads /?topic=neutrality.
+    """
+
+    topic = forms.ChoiceField(required=False)
+    party = forms.ChoiceField(required=False)
+    proposal = forms.ChoiceField(required=False)
     kind = forms.ChoiceField(choices=[("", "All kinds"), *Demand.Kind.choices], required=False)
     relation = forms.ChoiceField(
         choices=[("", "Any relation"), *Relation.Kind.choices], required=False
     )
     q = forms.CharField(label="Search", max_length=200, required=False, strip=True)
+
+    def __init__(self, data, *, topics, proposals):
+        super().__init__(data)
+        parties = {p.party.slug: p.party for p in proposals}
+        self.objects = {
+            "topic": {t.slug: t for t in topics},
+            "party": parties,
+            "proposal": {p.slug: p for p in proposals},
+        }
+        empty = {"topic": "All topics", "party": "All parties", "proposal": "All proposals"}
+        for name, objects in self.objects.items():
+            self.fields[name].choices = [("", empty[name])] + [
+                (slug, str(obj)) for slug, obj in objects.items()
+            ]
+
+    def _clean_object(self, name):
+        slug = self.cleaned_data[name]
+        return self.objects[name][slug] if slug else None
+
+    def clean_topic(self):
+        return self._clean_object("topic")
+
+    def clean_party(self):
+        return self._clean_object("party")
+
+    def clean_proposal(self):
+        return self._clean_object("proposal")
 
     def clean_q(self):
         q = self.cleaned_data["q"]
@@ -43,10 +76,19 @@ class ComparisonFilterForm(forms.Form):
     def filter_topics(self, topics):
         data = self.cleaned_data
         if data["topic"]:
-            topics = topics.filter(pk=data["topic"].pk)
+            topics = [topic for topic in topics if topic == data["topic"]]
         if data["relation"]:
-            topics = topics.filter(relations__kind=data["relation"]).distinct()
+            kind = data["relation"]
+            topics = [t for t in topics if any(r.kind == kind for r in t.relations.all())]
         return topics
+
+    def filter_proposals(self, proposals):
+        data = self.cleaned_data
+        if data["party"]:
+            proposals = [p for p in proposals if p.party == data["party"]]
+        if data["proposal"]:
+            proposals = [p for p in proposals if p == data["proposal"]]
+        return proposals
 
     @property
     def is_filtered(self):
@@ -56,6 +98,27 @@ class ComparisonFilterForm(forms.Form):
     def narrows_cells(self):
         """Filters that hide demands inside a topic row, not just rows or columns."""
         return bool(self.cleaned_data.get("q") or self.cleaned_data.get("kind"))
+
+
+class CompareForm(forms.Form):
+    a = SlugChoiceField(Proposal.objects.all(), label="Compare", empty_label="Choose a proposal")
+    b = SlugChoiceField(Proposal.objects.all(), label="with", empty_label="Choose a proposal")
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if cleaned_data.get("a") and cleaned_data.get("a") == cleaned_data.get("b"):
+            raise forms.ValidationError("Choose two different proposals.")
+        return cleaned_data
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(label="Search the provisions", max_length=200, required=False)
+
+    def clean_q(self):
+        q = self.cleaned_data["q"]
+        if "\x00" in q:
+            raise forms.ValidationError("Search text cannot contain a NUL character.")
+        return q
 
 
 class SourceFilterForm(forms.Form):
@@ -91,8 +154,9 @@ class VersionedForm(forms.ModelForm):
         # Lock the row until the save commits, so two saves cannot both pass this check.
         current = (
             type(instance)
-            .objects.select_for_update()
+            .objects.select_for_update(of=("self",))
             .filter(pk=instance.pk)
+            .order_by()  # no joins from the default ordering: PostgreSQL locks one table
             .values_list("revision", flat=True)
             .first()
         )

@@ -6,10 +6,14 @@ history. bulk_create() would not, so the only bulk write lives here and records 
 
 from collections import defaultdict
 
+from django.db.models import F
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from negotiations.models import (
     Citation,
+    DataVersion,
     Demand,
     Disagreement,
     Option,
@@ -82,7 +86,7 @@ def describe(record, previous):
     fields = [
         field.name
         for field in record.instance_type._meta.concrete_fields
-        if field.name not in QUIET_FIELDS
+        if field.name not in QUIET_FIELDS and field.serialize  # not derived search columns
     ]
     delta = record.diff_against(previous, included_fields=fields, foreign_keys_are_objs=False)
     changes = delta.changes
@@ -127,3 +131,30 @@ def recent_changes(limit=50):
             }
         )
     return changes
+
+
+def data_version():
+    """(number, time) of the latest change to curated data; (0, None) before any."""
+    row = DataVersion.objects.filter(pk=1).values_list("value", "changed_at").first()
+    return row or (0, None)
+
+
+def bump_data_version(**kwargs):
+    """Receiver for every save, delete and relation change of curated data (reverts too)."""
+    now = timezone.now()
+    if not DataVersion.objects.filter(pk=1).update(value=F("value") + 1, changed_at=now):
+        DataVersion.objects.create(pk=1, value=1, changed_at=now)
+
+
+def connect_signals():
+    for model in TRACKED:
+        post_save.connect(bump_data_version, sender=model, dispatch_uid=f"version-save-{model}")
+        post_delete.connect(bump_data_version, sender=model, dispatch_uid=f"version-del-{model}")
+    for through in (
+        Demand.secondary_topics.through,
+        Relation.demands.through,
+        Disagreement.demands.through,
+    ):
+        m2m_changed.connect(
+            bump_data_version, sender=through, dispatch_uid=f"version-m2m-{through}"
+        )

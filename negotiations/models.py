@@ -6,10 +6,17 @@ account, each with its own citations. Relations between opposing demands are our
 own analysis and are labelled as such wherever they are shown.
 """
 
+from django.contrib.postgres.search import (
+    SearchHeadline,
+    SearchQuery,
+    SearchRank,
+    SearchVector,
+    SearchVectorField,
+)
 from django.core.validators import URLValidator
-from django.db import models
-from django.db.models import Q
-from django.db.models.functions import Length, Trim
+from django.db import connections, models
+from django.db.models import F, FloatField, Q, Subquery, Value
+from django.db.models.functions import Coalesce, Length, Trim
 from django.db.models.lookups import GreaterThan, LessThanOrEqual
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
@@ -41,9 +48,22 @@ class SlugQuerySet(models.QuerySet):
 SlugManager = models.Manager.from_queryset(SlugQuerySet)
 
 
-def history(**options):
+def history(excluded=(), **options):
     """Every curated model keeps each revision: who, when, why, and the values then."""
-    return HistoricalRecords(excluded_fields=["revision"], **options)
+    return HistoricalRecords(excluded_fields=["revision", *excluded], **options)
+
+
+def search_vector():
+    """Full-text index column, kept up to date by a PostgreSQL trigger (see migration 0003).
+
+    Derived data: not curated, not exported, not in the history; unused on SQLite.
+    """
+    return SearchVectorField(null=True, editable=False, serialize=False)
+
+
+# Markers that cannot occur in curated text; the highlighter turns them into <mark> after
+# escaping, so a headline never injects markup.
+MARK_START, MARK_END = "\x02", "\x03"
 
 
 class Timestamped(models.Model):
@@ -265,12 +285,59 @@ class DemandQuerySet(models.QuerySet):
 
     def on_topic(self, topic):
         """Demands whose primary or secondary topic is this one."""
-        return self.filter(Q(topic=topic) | Q(secondary_topics=topic)).distinct()
+        secondary = Demand.secondary_topics.through.objects.filter(topic=topic)
+        return self.filter(Q(topic=topic) | Q(pk__in=secondary.values("demand")))
 
     def search(self, text):
-        """Every word must appear in the demand, one of its quotes or its sources' names."""
-        for word in text.split():
-            self = self.filter(
+        """Demands matching every word, best first, with `summary_marked` and
+        `paraphrase_marked` annotations in which the matches sit between MARK_START and
+        MARK_END.
+
+        PostgreSQL: full-text search with stemming over the demand, its quotes and its
+        sources, using the indexed search vectors. SQLite: every word, case-insensitive,
+        anywhere in the same fields, ranked by where it matched.
+        """
+        if connections[self.db].vendor == "postgresql":
+            return self._search_postgresql(text)
+        return self._search_words(text)
+
+    def _search_postgresql(self, text):
+        query = SearchQuery(text, search_type="websearch", config="english")
+        quotes = Citation.objects.filter(search_vector=query)
+        sources = Citation.objects.filter(
+            source__in=Source.objects.annotate(
+                document=SearchVector("title", "publisher", config="english")
+            ).filter(document=query)
+        )
+        best_quote = (
+            quotes.filter(demand=models.OuterRef("pk"))
+            .annotate(rank=SearchRank(F("search_vector"), query))
+            .order_by("-rank")
+            .values("rank")[:1]
+        )
+        marks = {"config": "english", "start_sel": MARK_START, "stop_sel": MARK_END}
+        return (
+            self.filter(
+                Q(search_vector=query)
+                | Q(pk__in=quotes.values("demand"))
+                | Q(pk__in=sources.values("demand"))
+            )
+            .annotate(
+                rank=SearchRank(F("search_vector"), query)
+                + Coalesce(Subquery(best_quote, output_field=FloatField()), Value(0.0)) / 2,
+                summary_marked=SearchHeadline("summary", query, highlight_all=True, **marks),
+                paraphrase_marked=SearchHeadline(
+                    "paraphrase", query, max_words=35, min_words=15, **marks
+                ),
+            )
+            .order_by("-rank", "code")
+        )
+
+    def _search_words(self, text):
+        words = text.split()
+        demands = self
+        for word in words:
+            demands = demands.filter(
                 Q(code__icontains=word)
                 | Q(summary__icontains=word)
                 | Q(paraphrase__icontains=word)
@@ -278,7 +345,24 @@ class DemandQuerySet(models.QuerySet):
                 | Q(citations__source__title__icontains=word)
                 | Q(citations__source__publisher__icontains=word)
             )
-        return self.distinct()
+        # Rank by where the words are: the summary counts most, then the paraphrase.
+        rank = Value(0)
+        for word in words:
+            rank = rank + models.Case(
+                models.When(summary__icontains=word, then=Value(3)),
+                models.When(paraphrase__icontains=word, then=Value(2)),
+                default=Value(1),
+            )
+        pks = demands.values("pk")
+        return (
+            self.filter(pk__in=pks)
+            .annotate(
+                rank=rank,
+                summary_marked=F("summary"),
+                paraphrase_marked=F("paraphrase"),
+            )
+            .order_by("-rank", "code")
+        )
 
     def with_details(self):
         """Everything a demand's listing shows, in a fixed number of queries."""
@@ -355,10 +439,11 @@ class Demand(Timestamped):
         blank=True,
         help_text="When a curator last checked this demand's quotes against its sources.",
     )
+    search_vector = search_vector()
 
     objects = DemandQuerySet.as_manager()
 
-    history = history(m2m_fields=[secondary_topics])
+    history = history(m2m_fields=[secondary_topics], excluded=["search_vector"])
 
     class Meta:
         ordering = ["section__proposal__slug", "section__order", "option__order", "order"]
@@ -645,13 +730,14 @@ class Citation(Timestamped):
     locator = models.CharField(
         max_length=200, blank=True, help_text="Where in the source: paragraph, section, minute."
     )
+    search_vector = search_vector()
     quote_verified = models.BooleanField(
         default=True,
         help_text="Untick when the quote could not be checked against a copy of the page.",
     )
     order = models.PositiveSmallIntegerField(default=1)
 
-    history = history()
+    history = history(excluded=["search_vector"])
 
     class Meta:
         ordering = ["order", "pk"]
@@ -672,3 +758,17 @@ class Citation(Timestamped):
 
     def __str__(self):
         return f"{self.source.publisher}: “{self.quote[:60]}”"
+
+
+class DataVersion(models.Model):
+    """One row, bumped in the same transaction as every change to curated data.
+
+    Cached pages are keyed on it, so every app server stops serving a page the moment the
+    data behind it changes, whichever server made the change.
+    """
+
+    value = models.PositiveBigIntegerField(default=0)
+    changed_at = models.DateTimeField(null=True)
+
+    def __str__(self):
+        return f"data version {self.value}"

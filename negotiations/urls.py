@@ -2,9 +2,12 @@ from django.contrib import admin
 from django.urls import path
 
 from negotiations import views
+from negotiations.api import api
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("search/", views.search, name="search"),
+    path("compare/", views.compare, name="compare"),
     path("demands/<str:code>/", views.demand_detail, name="demand"),
     path("proposals/<slug:slug>/", views.proposal_detail, name="proposal"),
     path("topics/<slug:slug>/", views.topic_detail, name="topic"),
@@ -13,6 +16,9 @@ urlpatterns = [
     path("parties/<slug:slug>/", views.party_detail, name="party"),
     path("rounds/", views.rounds, name="rounds"),
     path("changes/", views.changes, name="changes"),
+    path("about/", views.about, name="about"),
+    path("about/dataset.json", views.dataset, name="dataset"),
     path("changes/feed/", views.ChangesFeed(), name="changes-feed"),
     path("admin/", admin.site.urls),
+    path("api/", api.urls),
 ]

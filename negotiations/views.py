@@ -3,6 +3,7 @@ from itertools import groupby
 
 from django.contrib.syndication.views import Feed
 from django.db.models import Count, F, Prefetch
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
@@ -10,8 +11,11 @@ from django.utils.feedgenerator import Atom1Feed
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
-from negotiations.forms import ComparisonFilterForm, SourceFilterForm
-from negotiations.history import recent_changes
+from negotiations import exports
+from negotiations.curated import FIXTURE_FILES, records, to_json
+from negotiations.diff import compare as compare_proposals
+from negotiations.forms import CompareForm, ComparisonFilterForm, SearchForm, SourceFilterForm
+from negotiations.history import TRACKED, recent_changes
 from negotiations.models import (
     Citation,
     Demand,
@@ -67,6 +71,16 @@ def _blocks(demands):
     return blocks
 
 
+def _shown(blocks):
+    """The demands of a cell in the order shown, alternatives included."""
+    for block in blocks:
+        if "demand" in block:
+            yield block["demand"]
+        else:
+            for entry in block["options"]:
+                yield from entry["demands"]
+
+
 def _grid(topics, parties, demands):
     """Rows of (topic, relation, cells), a cell per party, each demand under every topic it has."""
     by_cell = defaultdict(list)
@@ -89,22 +103,24 @@ def _grid(topics, parties, demands):
 @require_GET
 @vary_on_headers("HX-Request")
 def home(request):
-    form = ComparisonFilterForm(request.GET)
+    # Eight queries in all, whatever the data: the page cache's data version, topics and their
+    # relations, proposals with their parties, and the demands with three prefetches.
+    topics = list(Topic.objects.prefetch_related("relations"))
+    all_proposals = list(Proposal.objects.select_related("party"))
+    form = ComparisonFilterForm(request.GET, topics=topics, proposals=all_proposals)
+    fmt = exports.requested_format(request)
+    if fmt is None:
+        return exports.bad_format()
     status = 200
     if form.is_valid():
-        proposals = Proposal.objects.all()
-        if form.cleaned_data["party"]:
-            proposals = proposals.filter(party=form.cleaned_data["party"])
-        if form.cleaned_data["proposal"]:
-            proposals = proposals.filter(pk=form.cleaned_data["proposal"].pk)
-        parties = list(Party.objects.filter(proposals__in=proposals).distinct())
+        proposals = form.filter_proposals(all_proposals)
+        parties = sorted({p.party for p in proposals}, key=lambda party: party.order)
         demands = list(
             form.filter_demands(Demand.objects.filter(section__proposal__in=proposals))
             .with_details()
-            .prefetch_related("section__options")
             .in_document_order()
         )
-        topics = form.filter_topics(Topic.objects.prefetch_related(_relations()))
+        topics = form.filter_topics(topics)
         if form.narrows_cells:
             # Only rows with a match: an empty grid of fourteen topics would hide the answer.
             matched = {demand.topic_id for demand in demands} | {
@@ -112,6 +128,17 @@ def home(request):
             }
             topics = [topic for topic in topics if topic.pk in matched]
         rows = _grid(topics, parties, demands)
+        if fmt != "html":
+            shown = [
+                exports.demand_row(request, demand, row["topic"])
+                for row in rows
+                for cell in row["cells"]
+                for demand in _shown(cell["blocks"])
+            ]
+            filters = [
+                (k, v.slug if hasattr(v, "slug") else v) for k, v in form.cleaned_data.items()
+            ]
+            return exports.respond(fmt, shown, exports.DEMAND_COLUMNS, "comparison", filters)
     else:
         status = 400
         parties, demands, rows = [], [], []
@@ -120,9 +147,53 @@ def home(request):
         "parties": parties,
         "rows": rows,
         "demand_count": len(demands),
+        "query": form.cleaned_data.get("q", "") if form.is_valid() else "",
         "oob": False,  # the count is swapped out of band only in htmx responses
     }
     template = "negotiations/home.html"
+    if request.htmx and not request.htmx.history_restore_request:
+        template += "#htmx-response"
+    return render(request, template, context, status=status)
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def search(request):
+    form = SearchForm(request.GET)
+    fmt = exports.requested_format(request)
+    if fmt is None:
+        return exports.bad_format()
+    groups, count, status = [], 0, 200
+    if not form.is_valid():
+        status = 400
+    elif form.cleaned_data["q"]:
+        demands = list(Demand.objects.search(form.cleaned_data["q"]).with_details()[:200])
+        count = len(demands)
+        # Grouped by topic, then party; best matches first within each group.
+        demands.sort(key=lambda d: (d.topic.order, d.section.proposal.party.order))
+        for topic, in_topic in groupby(demands, key=lambda d: d.topic):
+            parties = [
+                {"party": party, "demands": sorted(items, key=lambda d: -d.rank)}
+                for party, items in groupby(in_topic, key=lambda d: d.section.proposal.party)
+            ]
+            groups.append({"topic": topic, "parties": parties})
+    if fmt != "html" and status == 200:
+        shown = [
+            exports.demand_row(request, demand)
+            for group in groups
+            for entry in group["parties"]
+            for demand in entry["demands"]
+        ]
+        filters = [("q", form.cleaned_data["q"])]
+        return exports.respond(fmt, shown, exports.DEMAND_COLUMNS, "search", filters)
+    context = {
+        "form": form,
+        "groups": groups,
+        "count": count,
+        "query": form.cleaned_data.get("q", "") if form.is_valid() else "",
+        "oob": False,
+    }
+    template = "negotiations/search.html"
     if request.htmx and not request.htmx.history_restore_request:
         template += "#htmx-response"
     return render(request, template, context, status=status)
@@ -184,6 +255,16 @@ def proposal_detail(request, slug):
         ]
         loose = [d for d in demands if d.option_id is None]
         sections.append({"section": section, "options": options, "demands": loose})
+    fmt = exports.requested_format(request)
+    if fmt is None:
+        return exports.bad_format()
+    if fmt != "html":
+        shown = [
+            exports.demand_row(request, demand)
+            for entry in sections
+            for demand in [d for o in entry["options"] for d in o["demands"]] + entry["demands"]
+        ]
+        return exports.respond(fmt, shown, exports.DEMAND_COLUMNS, proposal.slug)
     return render(
         request, "negotiations/proposal.html", {"proposal": proposal, "sections": sections}
     )
@@ -192,12 +273,7 @@ def proposal_detail(request, slug):
 @require_GET
 def topic_detail(request, slug):
     topic = get_object_or_404(Topic.objects.prefetch_related(_relations()), slug=slug)
-    demands = list(
-        Demand.objects.on_topic(topic)
-        .with_details()
-        .prefetch_related("section__options")
-        .in_document_order()
-    )
+    demands = list(Demand.objects.on_topic(topic).with_details().in_document_order())
     parties = list(Party.objects.filter(proposals__sections__demands__in=demands).distinct())
     disagreements = (
         Disagreement.objects.filter(demands__in=demands)
@@ -206,9 +282,20 @@ def topic_detail(request, slug):
             Prefetch("versions", Version.objects.prefetch_related(_citations())), "demands"
         )
     )
+    row = _grid([topic], parties, demands)[0]
+    fmt = exports.requested_format(request)
+    if fmt is None:
+        return exports.bad_format()
+    if fmt != "html":
+        shown = [
+            exports.demand_row(request, demand, topic)
+            for cell in row["cells"]
+            for demand in _shown(cell["blocks"])
+        ]
+        return exports.respond(fmt, shown, exports.DEMAND_COLUMNS, f"topic-{topic.slug}")
     context = {
         "topic": topic,
-        "row": _grid([topic], parties, demands)[0],
+        "row": row,
         "parties": parties,
         "disagreements": disagreements,
     }
@@ -228,6 +315,13 @@ def source_list(request):
     else:
         status = 400
         sources = sources.none()
+    fmt = exports.requested_format(request)
+    if fmt is None:
+        return exports.bad_format()
+    if fmt != "html" and status == 200:
+        shown = [exports.source_row(request, source) for source in sources]
+        filters = list(form.cleaned_data.items())
+        return exports.respond(fmt, shown, exports.SOURCE_COLUMNS, "sources", filters)
     return render(
         request, "negotiations/sources.html", {"form": form, "sources": sources}, status=status
     )
@@ -259,11 +353,17 @@ def party_detail(request, slug):
     )
     demands = (
         Demand.objects.filter(section__proposal__party=party)
-        .select_related("topic", "section__proposal", "option")
+        .with_details()
         .order_by(
             "topic__order", "section__proposal__slug", "section__order", "option__order", "order"
         )
     )
+    fmt = exports.requested_format(request)
+    if fmt is None:
+        return exports.bad_format()
+    if fmt != "html":
+        shown = [exports.demand_row(request, demand) for demand in demands]
+        return exports.respond(fmt, shown, exports.DEMAND_COLUMNS, f"party-{party.slug}")
     by_topic = [
         {"topic": topic, "demands": list(items)}
         for topic, items in groupby(demands, key=lambda d: d.topic)
@@ -325,3 +425,65 @@ class ChangesFeed(Feed):
 
     def item_author_name(self, change):
         return str(change["record"].history_user or "import")
+
+
+def _data_version():
+    """The date of the latest curated change: the dataset's version."""
+    latest = [
+        model.history.order_by("-history_date").values_list("history_date", flat=True)[:1]
+        for model in TRACKED
+    ]
+    dates = [values[0] for values in latest if values]
+    return max(dates).date() if dates else None
+
+
+@require_GET
+def about(request):
+    context = {
+        "version": _data_version(),
+        "counts": {
+            "provisions": Demand.objects.count(),
+            "sources": Source.objects.count(),
+            "citations": Citation.objects.count(),
+            "disagreements": Disagreement.objects.count(),
+        },
+        "dataset_url": request.build_absolute_uri(reverse("dataset")),
+        "site_url": request.build_absolute_uri(reverse("home")),
+    }
+    return render(request, "negotiations/about.html", context)
+
+
+@require_GET
+def dataset(request):
+    """Every curated record, with natural keys: the same records as the fixture files."""
+    data = [record for _, parts in FIXTURE_FILES for record in records(parts)]
+    response = HttpResponse(to_json(data), content_type="application/json; charset=utf-8")
+    version = _data_version()
+    name = f"istanbul-talks-dataset-{version.isoformat() if version else 'empty'}.json"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@require_GET
+def compare(request):
+    """Two proposals side by side, topic by topic: /compare/?a=<slug>&b=<slug>."""
+    form = CompareForm(request.GET or None)
+    context = {"form": form, "rows": []}
+    status = 200
+    if form.is_bound and form.is_valid() and form.cleaned_data["a"] and form.cleaned_data["b"]:
+        first, second = form.cleaned_data["a"], form.cleaned_data["b"]
+        demands = Demand.objects.with_details().in_document_order()
+        context.update(
+            first=first,
+            second=second,
+            same_party=first.party_id == second.party_id,
+            rows=compare_proposals(
+                Topic.objects.all(),
+                list(demands.filter(section__proposal=first)),
+                list(demands.filter(section__proposal=second)),
+                first.party_id == second.party_id,
+            ),
+        )
+    elif form.is_bound:
+        status = 400
+    return render(request, "negotiations/compare.html", context, status=status)

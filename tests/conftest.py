@@ -33,6 +33,14 @@ def django_db_setup(django_db_setup, django_db_blocker):
         call_command("import_fixtures", verbosity=0)
 
 
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test's data changes are rolled back, so its cached pages must not outlive it."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def curator(db):
     return make_curator("curator")

@@ -147,3 +147,12 @@ def test_imported_changes_are_recorded_in_the_history(tmp_path):
     assert demand.summary == "A corrected summary"
     assert demand.history.first().history_change_reason == "Imported from broken.json"
     assert Citation.objects.filter(demand=demand).exists()
+
+
+def test_new_records_can_be_added_after_an_import():
+    # Imported citations carry their ids; the id sequence must have moved past them.
+    demand = Demand.objects.get(code="RU-I-4")
+    citation = Citation.objects.create(
+        demand=demand, source=Source.objects.first(), quote="A new quote", order=9
+    )
+    assert citation.pk > max(c.pk for c in Citation.objects.exclude(pk=citation.pk))

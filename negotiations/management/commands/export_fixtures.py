@@ -1,12 +1,9 @@
-import json
 from pathlib import Path
 
 from django.conf import settings
-from django.core import serializers
 from django.core.management.base import BaseCommand
-from django.core.serializers.json import DjangoJSONEncoder
 
-from negotiations.curated import FIXTURE_FILES
+from negotiations.curated import FIXTURE_FILES, records, to_json
 
 
 class Command(BaseCommand):
@@ -19,18 +16,10 @@ class Command(BaseCommand):
         directory = Path(dir)
         directory.mkdir(parents=True, exist_ok=True)
         for name, parts in FIXTURE_FILES:
-            records = []
-            for model, filters, ordering in parts:
-                queryset = model.objects.filter(**filters).order_by(*ordering)
-                records += serializers.serialize(
-                    "python",
-                    queryset,
-                    use_natural_foreign_keys=True,
-                    use_natural_primary_keys=True,
-                )
-            text = json.dumps(records, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2)
+            data = records(parts)
+            text = to_json(data)
             path = directory / name
-            changed = not path.exists() or path.read_text() != text + "\n"
+            changed = not path.exists() or path.read_text() != text
             if changed:
-                path.write_text(text + "\n")
-            self.stdout.write(f"{path}: {len(records)} records{'' if changed else ', unchanged'}")
+                path.write_text(text)
+            self.stdout.write(f"{path}: {len(data)} records{'' if changed else ', unchanged'}")

@@ -1,0 +1,158 @@
+"""CSV and JSON of exactly what a page shows: same URL, plus format=csv or format=json.
+
+Column names are part of the interface: add new ones at the end, never rename.
+"""
+
+import csv
+import io
+import json
+
+from django.http import HttpResponse, HttpResponseBadRequest
+from django.utils.text import slugify
+
+FORMATS = ("csv", "json")
+
+DEMAND_COLUMNS = [
+    "shown_under_topic",
+    "code",
+    "url",
+    "party",
+    "proposal",
+    "proposal_kind",
+    "section",
+    "option",
+    "item",
+    "place",
+    "topic",
+    "secondary_topics",
+    "kind",
+    "status",
+    "summary",
+    "paraphrase",
+    "parameters",
+    "citations",
+    "source_urls",
+]
+SOURCE_COLUMNS = [
+    "slug",
+    "url_on_this_site",
+    "publisher",
+    "title",
+    "title_is_descriptive",
+    "url",
+    "url_note",
+    "archived_url",
+    "published",
+    "published_note",
+    "accessed",
+    "language",
+    "kind",
+    "reliability_note",
+    "citation_count",
+]
+
+
+def requested_format(request):
+    """'html', 'csv' or 'json'; None for anything else (the caller answers 400)."""
+    value = request.GET.get("format", "html")
+    return value if value in ("html", *FORMATS) else None
+
+
+def bad_format():
+    return HttpResponseBadRequest(
+        "Unknown format: use format=csv or format=json, or leave it out for the page.",
+        content_type="text/plain; charset=utf-8",
+    )
+
+
+def demand_row(request, demand, shown_under=None):
+    proposal = demand.section.proposal
+    citations = [
+        {
+            "source": citation.source.slug,
+            "publisher": citation.source.publisher,
+            "title": citation.source.title,
+            "url": citation.source.url,
+            "archived_url": citation.source.archived_url,
+            "quote": citation.quote,
+            "translation": citation.translation,
+            "quote_verified": citation.quote_verified,
+        }
+        for citation in demand.citations.all()
+    ]
+    return {
+        "shown_under_topic": (shown_under or demand.topic).slug,
+        "code": demand.code,
+        "url": request.build_absolute_uri(demand.get_absolute_url()),
+        "party": proposal.party.slug,
+        "proposal": proposal.slug,
+        "proposal_kind": proposal.kind,
+        "section": demand.section.label,
+        "option": demand.option.label if demand.option else "",
+        "item": demand.label,
+        "place": demand.place,
+        "topic": demand.topic.slug,
+        "secondary_topics": [topic.slug for topic in demand.secondary_topics.all()],
+        "kind": demand.kind,
+        "status": demand.status,
+        "summary": demand.summary,
+        "paraphrase": demand.paraphrase,
+        "parameters": [str(parameter) for parameter in demand.parameters.all()],
+        "citations": citations,
+        "source_urls": sorted({c["url"] or c["archived_url"] for c in citations} - {""}),
+    }
+
+
+def source_row(request, source):
+    return {
+        "slug": source.slug,
+        "url_on_this_site": request.build_absolute_uri(source.get_absolute_url()),
+        "publisher": source.publisher,
+        "title": source.title,
+        "title_is_descriptive": source.title_is_descriptive,
+        "url": source.url,
+        "url_note": source.url_note,
+        "archived_url": source.archived_url,
+        "published": source.published.isoformat() if source.published else "",
+        "published_note": source.published_note,
+        "accessed": source.accessed.isoformat(),
+        "language": source.language,
+        "kind": source.kind,
+        "reliability_note": source.reliability_note,
+        "citation_count": source.citation_count,
+    }
+
+
+def _cell(value):
+    """Lists flatten to one spreadsheet cell; citations read as publisher: “quote” <url>."""
+    if isinstance(value, list):
+        parts = [
+            f"{item['publisher']}: “{item['quote']}” <{item['url'] or item['archived_url']}>"
+            if isinstance(item, dict)
+            else str(item)
+            for item in value
+        ]
+        return " | ".join(parts)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return value
+
+
+def respond(fmt, rows, columns, name, filters=()):
+    """The rows as a download named after the page and its filters."""
+    parts = ["istanbul-talks", name, *(f"{key}-{value}" for key, value in filters if value)]
+    filename = slugify("-".join(str(part) for part in parts))[:120]
+    if fmt == "json":
+        response = HttpResponse(
+            json.dumps(rows, ensure_ascii=False, indent=2),
+            content_type="application/json; charset=utf-8",
+        )
+    else:
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\r\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({key: _cell(row[key]) for key in columns})
+        response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
+    return response

@@ -1,0 +1,72 @@
+"""Request logging and the page cache."""
+
+import hashlib
+import logging
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpResponseNotModified
+from django.utils.http import http_date
+
+from negotiations.history import data_version
+
+log = logging.getLogger("negotiations.requests")
+
+# Paths that are never cached: per-user or live answers.
+UNCACHED = ("/admin/", "/api/", "/healthz", "/static/")
+
+
+def request_log(get_response):
+    """One line per request: method, path, status and duration."""
+
+    def middleware(request):
+        start = time.perf_counter()
+        response = get_response(request)
+        duration = (time.perf_counter() - start) * 1000
+        log.info(
+            "%s %s %s %.1fms",
+            request.method,
+            request.get_full_path(),
+            response.status_code,
+            duration,
+        )
+        return response
+
+    return middleware
+
+
+class PageCache:
+    """Whole responses of public pages, keyed on the data version, the URL and HX-Request.
+
+    Any change to curated data bumps the version (see negotiations.history), so a cached page
+    is never served after the data behind it changed. The key doubles as the ETag, so browsers
+    and proxies revalidate with a cheap 304.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method not in ("GET", "HEAD") or request.path.startswith(UNCACHED):
+            return self.get_response(request)
+        version, changed_at = data_version()
+        fragment = request.headers.get("HX-Request") == "true" and not request.headers.get(
+            "HX-History-Restore-Request"
+        )
+        key = hashlib.sha256(f"{version}|{fragment}|{request.get_full_path()}".encode()).hexdigest()
+        etag = f'"{key[:32]}"'
+        if etag in request.headers.get("If-None-Match", ""):
+            response = HttpResponseNotModified()
+        else:
+            response = cache.get(f"page:{key}")
+            if response is None:
+                response = self.get_response(request)
+                if response.status_code == 200 and not response.streaming:
+                    cache.set(f"page:{key}", response, settings.PAGE_CACHE_SECONDS)
+        if response.status_code in (200, 304):
+            response["ETag"] = etag
+            if changed_at:
+                response["Last-Modified"] = http_date(changed_at.timestamp())
+            response["Cache-Control"] = "public, max-age=0, must-revalidate"
+        return response

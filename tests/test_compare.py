@@ -1,0 +1,56 @@
+"""Two proposals compared topic by topic, at a permalink."""
+
+import pytest
+from django.urls import reverse
+
+from negotiations.diff import pair, word_diff
+from negotiations.models import Demand
+
+pytestmark = pytest.mark.django_db
+
+
+def test_same_party_drafts_show_added_dropped_and_reworded(client):
+    response = client.get(reverse("compare"), {"a": "ru-position-2025-05-28", "b": "ru-memorandum"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Added in B" in html and "Not in B" in html
+    assert "Recognise Crimea" in html  # only in the memorandum
+    assert "Partial sanctions relief and unfrozen Russian assets" in html  # only before
+
+
+def test_different_parties_show_both_columns_per_topic(client):
+    html = client.get(
+        reverse("compare"), {"a": "ru-memorandum", "b": "ua-framework"}
+    ).content.decode()
+    assert "A: Russia" in html and "B: Ukraine" in html
+    assert "only in A" in html  # e.g. nuclear status
+    assert "both address it" in html
+
+
+def test_rewording_is_detected_and_shown_word_by_word():
+    first = Demand.objects.get(code="RU-I-8")
+    second = Demand.objects.get(code="RU-I-8")
+    second.summary = "All sanctions between Russia and Ukraine lifted; no new sanctions"
+    pairs, dropped, added = pair([first], [second])
+    assert len(pairs) == 1 and not dropped and not added
+    html = word_diff(first.summary, second.summary)
+    assert "<del>" in html and "<ins>" in html
+
+
+def test_unrelated_demands_are_not_paired():
+    pairs, dropped, added = pair(
+        [Demand.objects.get(code="RU-I-4")], [Demand.objects.get(code="UA-P-17")]
+    )
+    assert pairs == [] and len(dropped) == 1 and len(added) == 1
+
+
+@pytest.mark.parametrize(
+    "params", [{"a": "x", "b": "ru-memorandum"}, {"a": "ru-memorandum", "b": "ru-memorandum"}]
+)
+def test_bad_choices_are_a_form_error(client, params):
+    assert client.get(reverse("compare"), params).status_code == 400
+
+
+def test_compare_without_choices_shows_the_picker(client):
+    html = client.get(reverse("compare")).content.decode()
+    assert "Choose a proposal" in html

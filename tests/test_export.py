@@ -1,0 +1,125 @@
+"""Every comparison and list view downloads as CSV or JSON: exactly its rows, stable columns."""
+
+import csv
+import io
+import json
+import re
+
+import pytest
+from django.urls import reverse
+
+from negotiations.exports import DEMAND_COLUMNS, SOURCE_COLUMNS
+from negotiations.models import Source
+
+pytestmark = pytest.mark.django_db
+
+
+def shown_codes(html):
+    """Demand codes linked from the page's demand summaries, in page order."""
+    return re.findall(r'class="demand-summary"><a href="/demands/([^/]+)/"', html)
+
+
+def csv_rows(response):
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    return list(csv.DictReader(io.StringIO(response.content.decode("utf-8"))))
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"topic": "neutrality"},
+        {"party": "ukraine", "kind": "principle"},
+        {"q": "Orthodox"},
+        {"relation": "no-counterpart"},
+    ],
+)
+def test_comparison_export_holds_exactly_the_rows_shown(client, params):
+    page = client.get("/", params).content.decode()
+    rows = csv_rows(client.get("/", {**params, "format": "csv"}))
+    assert [row["code"] for row in rows] == shown_codes(page)
+    data = json.loads(client.get("/", {**params, "format": "json"}).content)
+    assert [row["code"] for row in data] == shown_codes(page)
+
+
+def test_csv_has_stable_columns_citations_and_source_urls(client):
+    response = client.get("/", {"topic": "nuclear", "format": "csv"})
+    rows = csv_rows(response)
+    assert list(rows[0]) == DEMAND_COLUMNS
+    row = next(r for r in rows if r["code"] == "RU-I-4")
+    assert "https://tass.com/politics/1967385" in row["source_urls"]
+    assert "TASS: “confirmation of Ukraine’s status" in row["citations"]
+    assert row["url"] == "http://testserver/demands/RU-I-4/"
+    assert (
+        'filename="istanbul-talks-comparison-topic-nuclear.csv"' in response["Content-Disposition"]
+    )
+
+
+def test_json_nests_citations(client):
+    data = json.loads(client.get("/", {"topic": "nuclear", "format": "json"}).content)
+    demand = next(d for d in data if d["code"] == "RU-I-4")
+    assert {c["publisher"] for c in demand["citations"]} >= {"TASS", "The Moscow Times"}
+    assert all("quote" in c and "url" in c for c in demand["citations"])
+
+
+def test_search_export_matches_the_results(client):
+    page = client.get(reverse("search"), {"q": "ceasefire"}).content.decode()
+    rows = csv_rows(client.get(reverse("search"), {"q": "ceasefire", "format": "csv"}))
+    assert [row["code"] for row in rows] == shown_codes(page)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/topics/humanitarian/", "/proposals/ru-memorandum/", "/parties/ukraine/"],
+)
+def test_detail_list_exports_match_the_page(client, url):
+    page = client.get(url).content.decode()
+    rows = csv_rows(client.get(url, {"format": "csv"}))
+    shown = shown_codes(page) or re.findall(r'<a href="/demands/([^/]+)/">', page)
+    assert sorted(row["code"] for row in rows) == sorted(shown)
+
+
+def test_source_list_export(client):
+    rows = csv_rows(client.get(reverse("sources"), {"kind": "state-media", "format": "csv"}))
+    assert list(rows[0]) == SOURCE_COLUMNS
+    assert {row["slug"] for row in rows} == set(
+        Source.objects.filter(kind="state-media").values_list("slug", flat=True)
+    )
+
+
+def test_non_ascii_text_survives_as_utf8(client):
+    rows = csv_rows(client.get(reverse("sources"), {"format": "csv"}))
+    assert any("Повний" in row["title"] for row in rows)  # a Ukrainian headline
+    text = client.get("/", {"format": "csv"}).content.decode("utf-8")
+    assert "припинення вогню" in text  # a Ukrainian quote
+
+
+def test_unknown_format_is_a_400(client):
+    assert client.get("/", {"format": "xml"}).status_code == 400
+    assert client.get(reverse("sources"), {"format": "pdf"}).status_code == 400
+
+
+def test_whole_dataset_download_reloads_as_fixtures(client, tmp_path):
+    from django.core.management import call_command
+
+    response = client.get(reverse("dataset"))
+    assert response.status_code == 200
+    assert "attachment" in response["Content-Disposition"]
+    records = json.loads(response.content)
+    assert {r["model"] for r in records} >= {"negotiations.demand", "negotiations.citation"}
+    path = tmp_path / "dataset.json"
+    path.write_bytes(response.content)
+    call_command("import_fixtures", str(path))  # loads cleanly; nothing changes
+
+
+def test_about_page_states_version_method_licence_and_citation(client):
+    html = client.get(reverse("about")).content.decode()
+    for words in (
+        "Version",
+        "Method",
+        "Licence",
+        "Creative Commons Attribution 4.0",
+        "How to cite",
+    ):
+        assert words in html
+    assert reverse("dataset") in html
