@@ -1,6 +1,6 @@
 # Two commands matter: `make run` and `make test`. Both install what they need first.
 .DEFAULT_GOAL := run
-.PHONY: install run test lint superuser fixtures
+.PHONY: install run serve test lint superuser fixtures benchmark
 
 # uv finds the interpreter named in .python-version; it must never download one.
 export UV_PYTHON_DOWNLOADS := never
@@ -18,6 +18,19 @@ fixtures: install
 
 run: fixtures
 	$(MANAGE) runserver 127.0.0.1:8000
+
+# Production server: gunicorn, WhiteNoise for hashed, compressed static files, on $PORT.
+# Set DJANGO_DEBUG=False, DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS and DATABASE_URL first.
+PORT ?= 8000
+WORKERS ?= 2
+serve: install
+	$(MANAGE) migrate --no-input
+	$(MANAGE) collectstatic --no-input --verbosity 0
+	$(UV) run --frozen gunicorn negotiations.wsgi:application --bind 0.0.0.0:$(PORT) \
+		--workers $(WORKERS) --no-control-socket
+
+benchmark: install
+	$(MANAGE) benchmark
 
 test: install
 	$(UV) run --frozen pytest $(PYTEST_ARGS)

@@ -20,5 +20,6 @@ urlpatterns = [
     path("about/dataset.json", views.dataset, name="dataset"),
     path("changes/feed/", views.ChangesFeed(), name="changes-feed"),
     path("admin/", admin.site.urls),
+    path("healthz", views.healthz, name="healthz"),
     path("api/", api.urls),
 ]

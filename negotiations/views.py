@@ -3,6 +3,7 @@ from itertools import groupby
 
 from django.contrib.syndication.views import Feed
 from django.db.models import Count, F, Prefetch
+from django.db import DatabaseError, connection
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -487,3 +488,14 @@ def compare(request):
     elif form.is_bound:
         status = 400
     return render(request, "negotiations/compare.html", context, status=status)
+
+
+def healthz(request):
+    """200 when the database answers, 503 when it does not; for load balancers and monitors."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError:
+        return HttpResponse("database unreachable\n", status=503, content_type="text/plain")
+    return HttpResponse("ok\n", content_type="text/plain")

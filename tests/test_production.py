@@ -1,0 +1,224 @@
+"""The production configuration, checked on a real gunicorn server with production settings."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parent.parent
+PUBLIC_PAGES = [
+    "/",
+    "/?topic=neutrality",
+    "/search/?q=Orthodox",
+    "/compare/?a=ru-position-2025-05-28&b=ru-memorandum",
+    "/demands/RU-I-4/",
+    "/proposals/ru-memorandum/",
+    "/topics/territory/",
+    "/sources/",
+    "/sources/tass-1967385/",
+    "/parties/russia/",
+    "/rounds/",
+    "/changes/",
+    "/changes/feed/",
+    "/about/",
+    "/api/docs",
+]
+
+
+SECRET = "a-test-secret-key-long-enough-for-the-deploy-check-0123456789-abcdef"
+
+
+def production_env(tmp_path, database_url):
+    env = {key: value for key, value in os.environ.items() if key != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    return {
+        **env,
+        "DJANGO_DEBUG": "False",
+        "DJANGO_SECRET_KEY": SECRET,
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DATABASE_URL": database_url,
+    }
+
+
+def manage(env, *args):
+    subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True
+    )
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(env, log):
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "negotiations.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+            "--no-control-socket",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            break
+        except urllib.error.HTTPError:
+            break  # it answers, if not with 200
+        except OSError:
+            time.sleep(0.1)
+    return process, f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("production")
+    env = production_env(tmp, f"sqlite:///{tmp / 'db.sqlite3'}")
+    manage(env, "migrate", "--no-input")
+    manage(env, "import_fixtures")
+    manage(env, "collectstatic", "--no-input")
+    # A second server whose database cannot be opened: every page that needs it fails.
+    broken_env = production_env(tmp, "sqlite:////nonexistent/directory/db.sqlite3")
+    log = open(tmp / "server.log", "w")  # noqa: SIM115 - closed below
+    good, good_url = start(env, log)
+    broken, broken_url = start(broken_env, log)
+    yield {"good": good_url, "broken": broken_url, "log": tmp / "server.log"}
+    for process in (good, broken):
+        process.terminate()
+        process.wait(timeout=10)
+    log.close()
+
+
+def get(url, headers=None):
+    # As behind the TLS-terminating proxy: the proxy says the request came over HTTPS.
+    request = urllib.request.Request(url, headers={"X-Forwarded-Proto": "https", **(headers or {})})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.headers, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read().decode()
+
+
+def assert_security_headers(headers):
+    hsts = headers["Strict-Transport-Security"]
+    assert int(hsts.split("max-age=")[1].split(";")[0]) >= 31_536_000
+    csp = headers["Content-Security-Policy"]
+    for directive in (
+        "default-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+    ):
+        assert directive in csp, csp
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    assert headers["Cross-Origin-Opener-Policy"] == "same-origin"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["X-Frame-Options"] == "DENY"
+
+
+def test_deploy_check_is_clean_with_production_settings(tmp_path):
+    env = production_env(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("path", PUBLIC_PAGES)
+def test_every_public_page_carries_the_security_headers(servers, path):
+    status, headers, _ = get(servers["good"] + path)
+    assert status == 200
+    assert_security_headers(headers)
+
+
+def test_an_htmx_fragment_carries_them_too(servers):
+    status, headers, body = get(servers["good"] + "/?topic=territory", {"HX-Request": "true"})
+    assert status == 200 and "<html" not in body
+    assert_security_headers(headers)
+
+
+def test_admin_login_sets_only_secure_host_cookies(servers):
+    status, headers, _ = get(servers["good"] + "/admin/login/")
+    assert status == 200
+    assert_security_headers(headers)
+    cookies = headers.get_all("Set-Cookie")
+    assert cookies and all(
+        c.startswith("__Host-") and "Secure" in c and "Path=/" in c for c in cookies
+    )
+
+
+def test_not_found_is_the_custom_404_with_headers(servers):
+    status, headers, body = get(servers["good"] + "/no/such/page/")
+    assert status == 404 and "Page not found" in body
+    assert_security_headers(headers)
+
+
+def test_server_error_is_the_custom_500_with_headers(servers):
+    status, headers, body = get(servers["broken"] + "/")
+    assert status == 500 and "Something went wrong on our side" in body
+    assert_security_headers(headers)
+
+
+def test_plain_http_is_redirected_to_https_except_the_health_check(servers):
+    request = urllib.request.Request(servers["good"] + "/rounds/")
+    opener = urllib.request.build_opener(
+        type(
+            "NoRedirect",
+            (urllib.request.HTTPRedirectHandler,),
+            {"redirect_request": lambda *a, **k: None},
+        )
+    )
+    with pytest.raises(urllib.error.HTTPError) as error:
+        opener.open(request, timeout=10)
+    assert error.value.code == 301 and error.value.headers["Location"].startswith("https://")
+    assert urllib.request.urlopen(servers["good"] + "/healthz", timeout=10).status == 200
+
+
+def test_health_check_answers_503_without_a_database(servers):
+    status, _, body = get(servers["broken"] + "/healthz")
+    assert status == 503 and "database unreachable" in body
+
+
+def test_static_files_are_hashed_and_compressed(servers):
+    _, _, page = get(servers["good"] + "/rounds/")
+    css = page.split('rel="stylesheet" href="')[1].split('"')[0]
+    assert (
+        css.startswith("/static/negotiations/site.")
+        and css.endswith(".css")
+        and css != "/static/negotiations/site.css"
+    )
+    headers = {"Accept-Encoding": "gzip", "X-Forwarded-Proto": "https"}
+    request = urllib.request.Request(servers["good"] + css, headers=headers)
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.headers["Content-Encoding"] == "gzip"
+        assert "immutable" in response.headers["Cache-Control"]
+
+
+def test_one_log_line_per_request_with_status_and_duration(servers):
+    get(servers["good"] + "/rounds/?log-check=1")
+    time.sleep(0.2)
+    lines = [line for line in servers["log"].read_text().splitlines() if "log-check=1" in line]
+    assert len(lines) == 1
+    assert " 200 " in lines[0] and lines[0].rstrip().endswith("ms")
