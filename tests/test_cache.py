@@ -1,0 +1,90 @@
+"""Cached pages are fast and never stale: any curated change shows on the very next request."""
+
+import pytest
+from django.core.cache import caches
+from django.urls import reverse
+
+from negotiations.models import Demand
+from tests.conftest import admin_form_data
+
+pytestmark = pytest.mark.django_db
+
+LOCMEM = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+REDIS = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:6379/9",
+    }
+}
+
+
+@pytest.fixture(params=["locmem", "redis"])
+def cache_backend(request, settings):
+    settings.CACHES = LOCMEM if request.param == "locmem" else REDIS
+    cache = caches["default"]
+    if request.param == "redis":
+        try:
+            cache.clear()
+        except Exception as error:  # Redis is part of the stack: a missing server fails here
+            pytest.fail(f"Redis is not reachable at 127.0.0.1:6379: {error}")
+    yield request.param
+    cache.clear()
+
+
+def edit_summary(curator_client, code, summary):
+    demand = Demand.objects.get(code=code)
+    url = reverse("admin:negotiations_demand_change", args=[demand.pk])
+    page = curator_client.get(url)
+    response = curator_client.post(
+        url, admin_form_data(page, summary=summary, change_reason="Cache test")
+    )
+    assert response.status_code == 302
+
+
+def test_a_warm_page_costs_one_query(cache_backend, client, django_assert_num_queries):
+    client.get("/")
+    with django_assert_num_queries(1):  # the data version only
+        assert client.get("/").status_code == 200
+
+
+def test_an_admin_edit_is_visible_on_the_next_request(cache_backend, client, curator_client):
+    assert "Ukraine confirmed free of nuclear" in client.get("/").content.decode()
+    edit_summary(curator_client, "RU-I-4", "An edited summary for the cache test")
+    html = client.get("/").content.decode()
+    assert "An edited summary for the cache test" in html
+    assert "Ukraine confirmed free of nuclear" not in html
+
+
+def test_fragments_are_cached_apart_from_full_pages(cache_backend, client):
+    full = client.get("/", {"topic": "territory"}).content.decode()
+    fragment = client.get("/", {"topic": "territory"}, HTTP_HX_REQUEST="true").content.decode()
+    assert "<html" in full and "<html" not in fragment
+    assert "<html" in client.get("/", {"topic": "territory"}).content.decode()
+
+
+def test_a_history_revert_is_visible_on_the_next_request(cache_backend, client, curator_client):
+    edit_summary(curator_client, "RU-I-4", "Edited before a revert")
+    assert "Edited before a revert" in client.get("/").content.decode()
+    demand = Demand.objects.get(code="RU-I-4")
+    original = demand.history.filter(history_type="+").get()
+    url = reverse("admin:negotiations_demand_simple_history", args=[demand.pk, original.history_id])
+    response = curator_client.post(
+        url, admin_form_data(curator_client.get(url), change_reason="Undo")
+    )
+    assert response.status_code == 302
+    html = client.get("/").content.decode()
+    assert "Edited before a revert" not in html
+    assert "Ukraine confirmed free of nuclear" in html
+
+
+def test_conditional_get_answers_304(cache_backend, client, curator_client):
+    first = client.get("/rounds/")
+    assert first["ETag"] and first["Last-Modified"]
+    assert client.get("/rounds/", HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+    edit_summary(curator_client, "RU-I-4", "A change makes the old ETag stale")
+    assert client.get("/rounds/", HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 200
+
+
+def test_admin_and_api_are_never_cached(cache_backend, curator_client, client):
+    assert "ETag" not in curator_client.get("/admin/")
+    assert "ETag" not in client.get("/api/topics")

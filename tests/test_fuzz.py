@@ -1,0 +1,89 @@
+"""Hostile query strings on every public URL: a 2xx, 3xx, 400, 404 or 405, never a 500."""
+
+from urllib.parse import quote
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+pytestmark = pytest.mark.django_db
+
+URLS = [
+    "/",
+    "/search/",
+    "/compare/",
+    "/sources/",
+    "/topics/territory/",
+    "/proposals/ru-memorandum/",
+    "/demands/RU-I-4/",
+    "/parties/russia/",
+    "/rounds/",
+    "/changes/",
+    "/about/",
+]
+KNOWN_KEYS = [
+    "topic",
+    "party",
+    "proposal",
+    "kind",
+    "relation",
+    "q",
+    "format",
+    "a",
+    "b",
+    "publisher",
+]
+ALLOWED = {200, 301, 302, 304, 400, 404, 405}
+
+texts = st.one_of(
+    st.text(max_size=50),
+    st.text(alphabet=st.characters(codec="utf-8"), max_size=20),
+    st.just("\x00"),
+    st.just("a\x00b"),
+    st.just("x" * 10_000),
+    st.integers(min_value=-(10**30), max_value=10**30).map(str),
+    st.sampled_from(["territory", "russia", "ru-memorandum", "csv", "json", "step", "conflict"]),
+)
+# Pieces of raw query strings that no browser would send, kept as they are.
+raw_pieces = st.sampled_from(
+    ["%", "%Z", "%ZZ", "%0", "%ED%A0%80", "%C0%AF", "%FF%FE", "%00", "%uD800", "&&", "==", ";", "+"]
+)
+
+
+def encode(text):
+    # Lone surrogates cannot be UTF-8: percent-encode their raw bytes as a broken client would.
+    return quote(text, safe="", errors="surrogatepass")
+
+
+@st.composite
+def query_strings(draw):
+    parts = []
+    for _ in range(draw(st.integers(min_value=0, max_value=6))):
+        key = draw(st.one_of(st.sampled_from(KNOWN_KEYS), st.text(max_size=10)))
+        value = draw(texts)
+        encoded = f"{encode(key)}={encode(value)}"
+        if draw(st.booleans()):
+            encoded += draw(raw_pieces)
+        parts.append(encoded)
+        if draw(st.booleans()):
+            parts.append(encoded)  # repeated keys
+    return "&".join(parts)
+
+
+@pytest.mark.parametrize("url", URLS)
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(query=query_strings(), htmx=st.booleans())
+def test_no_query_string_causes_a_server_error(client, url, query, htmx):
+    headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    response = client.get(f"{url}?{query}", **headers)
+    assert response.status_code in ALLOWED, (url, query, response.status_code)
+
+
+@pytest.mark.parametrize("method", ["post", "put", "delete", "patch"])
+def test_writes_to_public_pages_are_refused(client, method):
+    for url in URLS:
+        assert getattr(client, method)(url).status_code == 405, url
