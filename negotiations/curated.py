@@ -25,6 +25,18 @@ from negotiations.models import (
     Version,
 )
 
+# Synthetic data (manage.py generate_synthetic) lives in proposals with this slug prefix and is
+# never written to the fixtures.
+SYNTHETIC = "synthetic-"
+IN_SYNTHETIC = {
+    "proposal": "slug__startswith",
+    "section": "proposal__slug__startswith",
+    "option": "section__proposal__slug__startswith",
+    "demand": "section__proposal__slug__startswith",
+    "citation": "demand__section__proposal__slug__startswith",
+    "parameter": "demand__section__proposal__slug__startswith",
+}
+
 # (file name, [(model, queryset filter, ordering)]) in loading order: natural keys must resolve.
 FIXTURE_FILES = [
     ("01_reference.json", [(Party, {}, ["slug"]), (Round, {}, ["slug"]), (Topic, {}, ["slug"])]),
@@ -62,9 +74,12 @@ def records(parts):
     """The records of one fixture file, with natural keys, in a stable order."""
     result = []
     for model, filters, ordering in parts:
+        queryset = model.objects.filter(**filters)
+        if lookup := IN_SYNTHETIC.get(model._meta.model_name):
+            queryset = queryset.exclude(**{lookup: SYNTHETIC})
         result += serializers.serialize(
             "python",
-            model.objects.filter(**filters).order_by(*ordering),
+            queryset.order_by(*ordering),
             use_natural_foreign_keys=True,
             use_natural_primary_keys=True,
         )

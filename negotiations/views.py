@@ -2,8 +2,8 @@ from collections import defaultdict
 from itertools import groupby
 
 from django.contrib.syndication.views import Feed
-from django.db.models import Count, F, Prefetch
 from django.db import DatabaseError, connection
+from django.db.models import Count, F, Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -82,23 +82,32 @@ def _shown(blocks):
                 yield from entry["demands"]
 
 
-def _grid(topics, parties, demands):
+# A cell shows at most this many demands and links to the topic page for the rest, so the
+# comparison stays light however much data there is.
+CELL_LIMIT = 12
+
+
+def _grid(topics, parties, demands, limit=None):
     """Rows of (topic, relation, cells), a cell per party, each demand under every topic it has."""
     by_cell = defaultdict(list)
     for demand in demands:
         for topic in {demand.topic, *demand.secondary_topics.all()}:
             by_cell[topic.pk, demand.section.proposal.party_id].append(demand)
-    return [
-        {
-            "topic": topic,
-            "relations": topic.relations.all(),
-            "cells": [
-                {"party": party, "blocks": _blocks(by_cell[topic.pk, party.pk])}
-                for party in parties
-            ],
-        }
-        for topic in topics
-    ]
+    rows = []
+    for topic in topics:
+        cells = []
+        for party in parties:
+            shown = by_cell[topic.pk, party.pk]
+            cells.append(
+                {
+                    "party": party,
+                    "blocks": _blocks(shown[:limit]),
+                    "total": len(shown),
+                    "hidden": max(0, len(shown) - limit) if limit else 0,
+                }
+            )
+        rows.append({"topic": topic, "relations": topic.relations.all(), "cells": cells})
+    return rows
 
 
 @require_GET
@@ -128,7 +137,7 @@ def home(request):
                 topic.pk for demand in demands for topic in demand.secondary_topics.all()
             }
             topics = [topic for topic in topics if topic.pk in matched]
-        rows = _grid(topics, parties, demands)
+        rows = _grid(topics, parties, demands, limit=CELL_LIMIT)
         if fmt != "html":
             shown = [
                 exports.demand_row(request, demand, row["topic"])

@@ -1,0 +1,54 @@
+"""Synthetic data multiplies the site for scale tests without touching the curated fixtures."""
+
+import gzip
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from negotiations.curated import FIXTURE_FILES
+from negotiations.models import Demand, Proposal
+
+pytestmark = pytest.mark.django_db
+
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+
+
+@pytest.fixture
+def synthetic():
+    real = Demand.objects.count()
+    call_command("generate_synthetic", scale=3)
+    return real
+
+
+def test_synthetic_data_is_marked_and_counted(synthetic):
+    assert Demand.objects.count() == 4 * synthetic
+    fake = Demand.objects.filter(code__startswith="SYN")
+    assert fake.count() == 3 * synthetic
+    assert all(d.summary.startswith("[Synthetic]") for d in fake)
+    assert all(
+        p.title.startswith("[Synthetic")
+        for p in Proposal.objects.filter(slug__startswith="synthetic-")
+    )
+    assert fake.first().history.first().history_change_reason == "Synthetic data for scale tests"
+
+
+def test_synthetic_data_is_never_exported(synthetic, tmp_path):
+    call_command("export_fixtures", dir=str(tmp_path))
+    for name, _ in FIXTURE_FILES:
+        assert (tmp_path / name).read_bytes() == (FIXTURES / name).read_bytes(), name
+
+
+def test_comparison_stays_bounded_with_more_data(synthetic, client, django_assert_num_queries):
+    with django_assert_num_queries(8):
+        response = client.get("/")
+    html = response.content.decode()
+    assert "Show all" in html  # busy cells are capped, with a link to the rest
+    assert len(gzip.compress(response.content)) < 40_000
+
+
+def test_scale_must_be_sensible():
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError):
+        call_command("generate_synthetic", scale=0)
