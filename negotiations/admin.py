@@ -35,7 +35,6 @@ class CuratedAdmin(SimpleHistoryAdmin):
     since the curator opened the page: on the change form, in list edits and in actions."""
 
     form = CuratedForm
-    history_list_display = ["history_change_reason"]
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is not None and to_historic(obj) is not None:
