@@ -20,6 +20,10 @@ PAGES = [
     "/sources/konkors-13508/",
     "/parties/russia/",
     "/rounds/",
+    "/search/?q=Orthodox",
+    "/compare/?a=ru-position-2025-05-28&b=ru-memorandum",
+    "/changes/",
+    "/about/",
 ]
 
 
