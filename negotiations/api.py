@@ -312,7 +312,11 @@ class DemandOut(Schema):
 
     @staticmethod
     def resolve_secondary_topics(demand: Demand) -> list[str]:
-        return [topic.slug for topic in demand.secondary_topics.all()]
+        return [topic.slug for topic in demand.secondary_topic_list]
+
+    @staticmethod
+    def resolve_parameters(demand: Demand) -> list[Parameter]:
+        return demand.parameter_list
 
 
 class DemandFilters(Schema):

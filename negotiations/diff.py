@@ -64,7 +64,7 @@ def compare(topics, first_demands, second_demands, same_party):
     def by_topic(demands):
         grouped = {}
         for demand in demands:
-            for topic in {demand.topic, *demand.secondary_topics.all()}:
+            for topic in {demand.topic, *demand.secondary_topic_list}:
                 grouped.setdefault(topic.pk, []).append(demand)
         return grouped
 

@@ -6,6 +6,9 @@ account, each with its own citations. Relations between opposing demands are our
 own analysis and are labelled as such wherever they are shown.
 """
 
+from collections import defaultdict
+from typing import NamedTuple
+
 from django.contrib.postgres.search import (
     SearchHeadline,
     SearchQuery,
@@ -365,14 +368,35 @@ class DemandQuerySet(models.QuerySet):
         )
 
     def with_details(self):
-        """Everything a demand's listing shows, in a fixed number of queries."""
+        """Everything a demand's page, an export or the API shows, in a fixed number of queries.
+
+        Related lists land in plain attributes (`secondary_topic_list`, `parameter_list`),
+        which skips building a related manager per demand.
+        """
         return self.select_related(
             "section__proposal__party", "section__proposal__round", "option", "topic"
         ).prefetch_related(
-            "secondary_topics",
-            "parameters",
-            models.Prefetch("citations", Citation.objects.select_related("source")),
+            *self._lists(), models.Prefetch("citations", Citation.objects.select_related("source"))
         )
+
+    def listing(self):
+        """What a demand's card in a list shows: summary, place, kind, status and numbers.
+
+        Only the columns the card reads, so the comparison page builds no more than it shows.
+        The card's citation markers come from Citation.objects.markers().
+        """
+        return (
+            self.select_related("section__proposal__party", "option", "topic")
+            .only(*LISTING_FIELDS)
+            .prefetch_related(*self._lists())
+        )
+
+    @staticmethod
+    def _lists():
+        return [
+            models.Prefetch("secondary_topics", to_attr="secondary_topic_list"),
+            models.Prefetch("parameters", to_attr="parameter_list"),
+        ]
 
     def in_document_order(self):
         return self.order_by(
@@ -383,6 +407,17 @@ class DemandQuerySet(models.QuerySet):
             "option__order",
             "order",
         )
+
+
+LISTING_FIELDS = [
+    *("code", "summary", "paraphrase", "label", "kind", "status", "topic", "section", "option"),
+    *("topic__slug", "topic__name", "topic__order"),
+    *("section__label", "section__title", "section__order", "section__proposal"),
+    *("section__proposal__slug", "section__proposal__kind", "section__proposal__party"),
+    *("section__proposal__party__slug", "section__proposal__party__name"),
+    "section__proposal__party__order",
+    *("option__label", "option__title", "option__order"),
+]
 
 
 class Demand(Timestamped):
@@ -708,6 +743,39 @@ class Version(Timestamped):
     natural_key.dependencies = ["negotiations.disagreement"]
 
 
+class Marker(NamedTuple):
+    """A numbered link from a listed demand to one of its sources."""
+
+    href: str  # the source's page on this site
+    url: str  # the source itself, printed after the marker
+    publisher: str
+    title: str
+
+
+class CitationQuerySet(models.QuerySet):
+    def markers(self):
+        """{demand id: [Marker, …]} in citation order.
+
+        Tuples rather than a Citation and a Source instance per marker: the comparison page
+        shows some 300 markers, and building those instances was a third of its render time.
+        """
+        hrefs = {}  # each source's page, reversed once
+        by_demand = defaultdict(list)
+        rows = self.values_list(
+            "demand",
+            "source__slug",
+            "source__url",
+            "source__archived_url",
+            "source__publisher",
+            "source__title",
+        )
+        for demand, slug, url, archived_url, publisher, title in rows:
+            if slug not in hrefs:
+                hrefs[slug] = reverse("source", args=[slug])
+            by_demand[demand].append(Marker(hrefs[slug], url or archived_url, publisher, title))
+        return by_demand
+
+
 class Citation(Timestamped):
     """A short verbatim quote from a source, backing a demand, a relation or a version."""
 
@@ -736,6 +804,8 @@ class Citation(Timestamped):
         help_text="Untick when the quote could not be checked against a copy of the page.",
     )
     order = models.PositiveSmallIntegerField(default=1)
+
+    objects = CitationQuerySet.as_manager()
 
     history = history(excluded=["search_vector"])
 

@@ -46,6 +46,21 @@ def _relations():
     return Prefetch("relations", Relation.objects.prefetch_related(_citations()))
 
 
+def _with_markers(demands):
+    """Give each listed demand its citation markers, in one query."""
+    markers = Citation.objects.filter(demand__in=demands).markers()
+    for demand in demands:
+        demand.markers = markers[demand.pk]
+    return demands
+
+
+def _listed(demands, fmt):
+    """A page shows each demand's card and citation markers; a download carries its quotes."""
+    if fmt == "html":
+        return _with_markers(list(demands.listing()))
+    return list(demands.with_details())
+
+
 def _blocks(demands):
     """Group a cell's demands so alternative options stay visibly alternatives.
 
@@ -91,7 +106,7 @@ def _grid(topics, parties, demands, limit=None):
     """Rows of (topic, relation, cells), a cell per party, each demand under every topic it has."""
     by_cell = defaultdict(list)
     for demand in demands:
-        for topic in {demand.topic, *demand.secondary_topics.all()}:
+        for topic in {demand.topic, *demand.secondary_topic_list}:
             by_cell[topic.pk, demand.section.proposal.party_id].append(demand)
     rows = []
     for topic in topics:
@@ -114,7 +129,8 @@ def _grid(topics, parties, demands, limit=None):
 @vary_on_headers("HX-Request")
 def home(request):
     # Eight queries in all, whatever the data: the page cache's data version, topics and their
-    # relations, proposals with their parties, and the demands with three prefetches.
+    # relations, proposals with their parties, the demands with two prefetches, and the
+    # citation markers of the demands shown.
     topics = list(Topic.objects.prefetch_related("relations"))
     all_proposals = list(Proposal.objects.select_related("party"))
     form = ComparisonFilterForm(request.GET, topics=topics, proposals=all_proposals)
@@ -125,16 +141,15 @@ def home(request):
     if form.is_valid():
         proposals = form.filter_proposals(all_proposals)
         parties = sorted({p.party for p in proposals}, key=lambda party: party.order)
-        demands = list(
-            form.filter_demands(Demand.objects.filter(section__proposal__in=proposals))
-            .with_details()
-            .in_document_order()
-        )
+        demands = form.filter_demands(Demand.objects.filter(section__proposal__in=proposals))
+        # A download carries each demand's quotes; the page shows only its citation markers.
+        demands = demands.listing() if fmt == "html" else demands.with_details()
+        demands = list(demands.in_document_order())
         topics = form.filter_topics(topics)
         if form.narrows_cells:
             # Only rows with a match: an empty grid of fourteen topics would hide the answer.
             matched = {demand.topic_id for demand in demands} | {
-                topic.pk for demand in demands for topic in demand.secondary_topics.all()
+                topic.pk for demand in demands for topic in demand.secondary_topic_list
             }
             topics = [topic for topic in topics if topic.pk in matched]
         rows = _grid(topics, parties, demands, limit=CELL_LIMIT)
@@ -149,6 +164,9 @@ def home(request):
                 (k, v.slug if hasattr(v, "slug") else v) for k, v in form.cleaned_data.items()
             ]
             return exports.respond(fmt, shown, exports.DEMAND_COLUMNS, "comparison", filters)
+        _with_markers(
+            [demand for row in rows for cell in row["cells"] for demand in _shown(cell["blocks"])]
+        )
     else:
         status = 400
         parties, demands, rows = [], [], []
@@ -177,7 +195,7 @@ def search(request):
     if not form.is_valid():
         status = 400
     elif form.cleaned_data["q"]:
-        demands = list(Demand.objects.search(form.cleaned_data["q"]).with_details()[:200])
+        demands = _listed(Demand.objects.search(form.cleaned_data["q"])[:200], fmt)
         count = len(demands)
         # Grouped by topic, then party; best matches first within each group.
         demands.sort(key=lambda d: (d.topic.order, d.section.proposal.party.order))
@@ -243,13 +261,20 @@ def demand_detail(request, code):
 
 @require_GET
 def proposal_detail(request, slug):
+    fmt = exports.requested_format(request)
+    if fmt is None:
+        return exports.bad_format()
+    demands = Demand.objects.in_document_order()
     proposal = get_object_or_404(
         Proposal.objects.select_related("party", "round").prefetch_related(
             Prefetch(
                 "sections",
                 Section.objects.prefetch_related(
                     "options",
-                    Prefetch("demands", Demand.objects.with_details().in_document_order()),
+                    Prefetch(
+                        "demands",
+                        demands.listing() if fmt == "html" else demands.with_details(),
+                    ),
                 ),
             ),
             _disagreements(),
@@ -265,9 +290,6 @@ def proposal_detail(request, slug):
         ]
         loose = [d for d in demands if d.option_id is None]
         sections.append({"section": section, "options": options, "demands": loose})
-    fmt = exports.requested_format(request)
-    if fmt is None:
-        return exports.bad_format()
     if fmt != "html":
         shown = [
             exports.demand_row(request, demand)
@@ -275,6 +297,9 @@ def proposal_detail(request, slug):
             for demand in [d for o in entry["options"] for d in o["demands"]] + entry["demands"]
         ]
         return exports.respond(fmt, shown, exports.DEMAND_COLUMNS, proposal.slug)
+    _with_markers(
+        [demand for section in proposal.sections.all() for demand in section.demands.all()]
+    )
     return render(
         request, "negotiations/proposal.html", {"proposal": proposal, "sections": sections}
     )
@@ -282,8 +307,11 @@ def proposal_detail(request, slug):
 
 @require_GET
 def topic_detail(request, slug):
+    fmt = exports.requested_format(request)
+    if fmt is None:
+        return exports.bad_format()
     topic = get_object_or_404(Topic.objects.prefetch_related(_relations()), slug=slug)
-    demands = list(Demand.objects.on_topic(topic).with_details().in_document_order())
+    demands = _listed(Demand.objects.on_topic(topic).in_document_order(), fmt)
     parties = list(Party.objects.filter(proposals__sections__demands__in=demands).distinct())
     disagreements = (
         Disagreement.objects.filter(demands__in=demands)
@@ -293,9 +321,6 @@ def topic_detail(request, slug):
         )
     )
     row = _grid([topic], parties, demands)[0]
-    fmt = exports.requested_format(request)
-    if fmt is None:
-        return exports.bad_format()
     if fmt != "html":
         shown = [
             exports.demand_row(request, demand, topic)
