@@ -3,6 +3,8 @@
 import pytest
 from django.urls import reverse
 
+from negotiations.models import Source
+
 pytestmark = pytest.mark.django_db
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -41,6 +43,19 @@ def test_relation_is_labelled_as_our_analysis(client):
 def test_citation_markers_link_to_source_pages(client):
     html = client.get("/", {"topic": "nuclear"}).content.decode()
     assert 'href="/sources/tass-1967385/"' in html
+
+
+def test_citation_markers_are_numbered_and_escape_what_sources_say(client):
+    source = Source.objects.get(slug="tass-1967385")
+    source.title = '<b>"Section I" & more</b>'
+    source.save()
+    html = client.get("/", {"topic": "nuclear"}).content.decode()
+    assert (
+        '<a class="cite" href="/sources/tass-1967385/" data-url="https://tass.com/politics/1967385"'
+        ' title="TASS: &lt;b&gt;&quot;Section I&quot; &amp; more&lt;/b&gt;"'
+        ' aria-label="Source 1: TASS">1</a>'
+    ) in html
+    assert "<b>" not in html
 
 
 @pytest.mark.parametrize(

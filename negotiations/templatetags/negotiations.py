@@ -1,7 +1,7 @@
 import re
 
 from django import template
-from django.utils.html import escape
+from django.utils.html import escape, format_html_join
 from django.utils.safestring import mark_safe
 
 from negotiations.models import MARK_END, MARK_START
@@ -24,3 +24,28 @@ def marked(text, query):
             text = pattern.sub(lambda m: f"{MARK_START}{m.group(0)}{MARK_END}", text)
     html = escape(text).replace(MARK_START, "<mark>").replace(MARK_END, "</mark>")
     return mark_safe(html)
+
+
+@register.filter
+def citation_markers(markers):
+    """A listed demand's numbered links to its sources.
+
+    Built here rather than in a template loop: the comparison page shows some 300 markers, and
+    six template variables each made them a third of the page's render time.
+    """
+    return format_html_join(
+        "",
+        '<a class="cite" href="{}" data-url="{}" title="{}: {}" aria-label="Source {}: {}">{}</a>',
+        (
+            (
+                marker.href,
+                marker.url,
+                marker.publisher,
+                marker.title,
+                number,
+                marker.publisher,
+                number,
+            )
+            for number, marker in enumerate(markers, 1)
+        ),
+    )
