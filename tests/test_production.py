@@ -1,7 +1,6 @@
 """The production configuration, checked on a real gunicorn server with production settings."""
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -10,6 +9,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from negotiations.management.commands.benchmark import start_server
 
 ROOT = Path(__file__).parent.parent
 PUBLIC_PAGES = [
@@ -51,42 +52,6 @@ def manage(env, *args):
     )
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start(env, log):
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "negotiations.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "1",
-            "--no-control-socket",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-            break
-        except urllib.error.HTTPError:
-            break  # it answers, if not with 200
-        except OSError:
-            time.sleep(0.1)
-    return process, f"http://127.0.0.1:{port}"
-
-
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("production")
@@ -97,8 +62,8 @@ def servers(tmp_path_factory):
     # A second server whose database cannot be opened: every page that needs it fails.
     broken_env = production_env(tmp, "sqlite:////nonexistent/directory/db.sqlite3")
     log = open(tmp / "server.log", "w")  # noqa: SIM115 - closed below
-    good, good_url = start(env, log)
-    broken, broken_url = start(broken_env, log)
+    good, good_url = start_server(env, log, workers=1)
+    broken, broken_url = start_server(broken_env, log, workers=1)
     yield {"good": good_url, "broken": broken_url, "log": tmp / "server.log"}
     for process in (good, broken):
         process.terminate()

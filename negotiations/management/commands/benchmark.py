@@ -27,6 +27,36 @@ LOAD_PATHS = ["/", "/?topic=ceasefire", "/topics/humanitarian/", "/demands/RU-I-
 TARGETS = {"/ warm": 0.5, "/ cold": 0.10}
 
 
+def start_server(env, log, workers):
+    """Start the production server (as `make serve` does) on a free port; wait until it answers.
+
+    Returns the process and its base URL. The production tests start theirs with it too.
+    """
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    process = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "gunicorn", "negotiations.wsgi:application"),
+            *("--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--no-control-socket"),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(url + "/healthz", timeout=1)
+            break
+        except urllib.error.HTTPError:
+            break  # it answers, if not with 200
+        except OSError:
+            time.sleep(0.1)
+    return process, url
+
+
 class Assets(HTMLParser):
     def __init__(self):
         super().__init__()
@@ -140,33 +170,7 @@ class Command(BaseCommand):
             connection.execute(f'CREATE DATABASE "{name}"')
 
     def start(self, env):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "negotiations.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "2",
-                "--no-control-socket",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        url = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(url + "/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
+        process, url = start_server(env, self.log, workers=2)
         server = type("Server", (str,), {})(url)
         server.process = process
         return server
