@@ -4,8 +4,10 @@ Everything that writes curated data goes through Model.save() and Model.delete()
 history. bulk_create() would not, so the only bulk write lives here and records history too.
 """
 
+import datetime
 from collections import defaultdict
 
+from django.db import connection
 from django.db.models import F
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import timezone
@@ -134,9 +136,20 @@ def recent_changes(limit=50):
 
 
 def data_version():
-    """(number, time) of the latest change to curated data; (0, None) before any."""
-    row = DataVersion.objects.filter(pk=1).values_list("value", "changed_at").first()
-    return row or (0, None)
+    """(number, time) of the latest change to curated data; (0, None) before any.
+
+    Every page request reads it, cached or not, so it is one fixed statement: building it
+    through the ORM took half the time of serving a cached page.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT value, changed_at FROM {DataVersion._meta.db_table} WHERE id = 1")
+        row = cursor.fetchone()
+    if row is None:
+        return 0, None
+    value, changed_at = row
+    if changed_at is not None and timezone.is_naive(changed_at):  # SQLite stores UTC, zoneless
+        changed_at = timezone.make_aware(changed_at, datetime.UTC)
+    return value, changed_at
 
 
 def bump_data_version(**kwargs):

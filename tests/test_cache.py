@@ -3,8 +3,9 @@
 import pytest
 from django.core.cache import caches
 from django.urls import reverse
+from django.utils.http import http_date
 
-from negotiations.models import Demand
+from negotiations.models import DataVersion, Demand
 from tests.conftest import admin_form_data
 
 pytestmark = pytest.mark.django_db
@@ -83,6 +84,12 @@ def test_conditional_get_answers_304(cache_backend, client, curator_client):
     assert client.get("/rounds/", HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
     edit_summary(curator_client, "RU-I-4", "A change makes the old ETag stale")
     assert client.get("/rounds/", HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 200
+
+
+def test_last_modified_is_the_time_of_the_latest_change(client, curator_client):
+    edit_summary(curator_client, "RU-I-4", "A change sets Last-Modified")
+    changed_at = DataVersion.objects.get().changed_at
+    assert client.get("/rounds/")["Last-Modified"] == http_date(changed_at.timestamp())
 
 
 def test_admin_and_api_are_never_cached(cache_backend, curator_client, client):
