@@ -19,15 +19,17 @@ fixtures: install
 run: fixtures
 	$(MANAGE) runserver 127.0.0.1:8000
 
-# Production server: gunicorn, WhiteNoise for hashed, compressed static files, on $PORT.
+# Production server: granian (one thread per worker, as sync Django wants), WhiteNoise for
+# hashed, compressed static files, on $PORT.
 # Set DJANGO_DEBUG=False, DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS and DATABASE_URL first.
 PORT ?= 8000
 WORKERS ?= 2
 serve: install
 	$(MANAGE) migrate --no-input
 	$(MANAGE) collectstatic --no-input --verbosity 0
-	$(UV) run --frozen gunicorn negotiations.wsgi:application --bind 0.0.0.0:$(PORT) \
-		--workers $(WORKERS) --no-control-socket
+	$(UV) run --frozen granian --interface wsgi --host 0.0.0.0 --port $(PORT) \
+		--workers $(WORKERS) --blocking-threads 1 --respawn-failed-workers \
+		negotiations.wsgi:application
 
 benchmark: install
 	$(MANAGE) benchmark

@@ -1,4 +1,4 @@
-"""The production configuration, checked on a real gunicorn server with production settings."""
+"""The production configuration, checked on the real production server with production settings."""
 
 import os
 import subprocess

@@ -1,7 +1,8 @@
 """Measure the production server on loopback with wrk, on SQLite and PostgreSQL, and print a table.
 
-Starts its own gunicorn servers on a scratch database (the curated fixtures), one with the page
-cache and one without, so "/ cold" means every request renders the page.
+Starts its own production servers (granian, as `make serve` does; `--server gunicorn` for the
+comparison) on a scratch database of the curated fixtures, one with the page cache and one
+without, so "/ cold" means every request renders the page.
 """
 
 import gzip
@@ -27,19 +28,30 @@ LOAD_PATHS = ["/", "/?topic=ceasefire", "/topics/humanitarian/", "/demands/RU-I-
 TARGETS = {"/ warm": 0.5, "/ cold": 0.10}
 
 
-def start_server(env, log, workers):
-    """Start the production server (as `make serve` does) on a free port; wait until it answers.
+# How each server is started; granian's options match `make serve`.
+SERVERS = {
+    "granian": (
+        "granian --interface wsgi --host 127.0.0.1 --port {port} --workers {workers}"
+        " --blocking-threads 1 --respawn-failed-workers negotiations.wsgi:application"
+    ),
+    "gunicorn": (
+        "gunicorn --bind 127.0.0.1:{port} --workers {workers} --no-control-socket"
+        " negotiations.wsgi:application"
+    ),
+}
+
+
+def start_server(env, log, workers, server="granian"):
+    """Start a production server on a free port and wait until it answers.
 
     Returns the process and its base URL. The production tests start theirs with it too.
     """
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
+    command = SERVERS[server].format(port=port, workers=workers).split()
     process = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "gunicorn", "negotiations.wsgi:application"),
-            *("--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--no-control-socket"),
-        ],
+        [sys.executable, "-m", *command],
         cwd=ROOT,
         env=env,
         stdout=log,
@@ -81,6 +93,7 @@ class Command(BaseCommand):
         parser.add_argument("--load-seconds", type=int, default=60)
         parser.add_argument("--load-connections", type=int, default=64)
         parser.add_argument("--databases", default="sqlite,postgresql")
+        parser.add_argument("--server", choices=sorted(SERVERS), default="granian")
         parser.add_argument(
             "--postgres-url", default="postgres://postgres@127.0.0.1:5432/negotiations_bench"
         )
@@ -93,6 +106,7 @@ class Command(BaseCommand):
             return self.probe()
         if not shutil.which("wrk"):
             raise CommandError("wrk is needed: apt-get install wrk")
+        self.server = options["server"]
         scratch = Path(tempfile.mkdtemp(prefix="bench-"))
         self.log = open(scratch / "servers.log", "w")  # noqa: SIM115
         results = []
@@ -170,7 +184,7 @@ class Command(BaseCommand):
             connection.execute(f'CREATE DATABASE "{name}"')
 
     def start(self, env):
-        process, url = start_server(env, self.log, workers=2)
+        process, url = start_server(env, self.log, workers=2, server=self.server)
         server = type("Server", (str,), {})(url)
         server.process = process
         return server
@@ -244,7 +258,8 @@ class Command(BaseCommand):
             cells = [db, name, f"{rate:,.0f}", f"{p50:.1f}", f"{p99:.1f}", f"{ratio:.2f}{mark}"]
             self.stdout.write("| " + " | ".join([*cells, str(errors)]) + " |")
         self.stdout.write(
-            f"\nwrk -t2 -c{options['connections']} -d{options['duration']}s per row; load: "
+            f"\n{self.server}, 2 workers; "
+            f"wrk -t2 -c{options['connections']} -d{options['duration']}s per row; load: "
             f"-c{options['load_connections']} -d{options['load_seconds']}s over {LOAD_PATHS}."
         )
         self.stdout.write("All targets met." if not failed else f"Missed: {', '.join(failed)}")
