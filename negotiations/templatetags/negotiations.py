@@ -1,7 +1,8 @@
 import re
+from html import escape as escape_html
 
 from django import template
-from django.utils.html import escape, format_html_join
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from negotiations.models import MARK_END, MARK_START
@@ -30,22 +31,17 @@ def marked(text, query):
 def citation_markers(markers):
     """A listed demand's numbered links to its sources.
 
-    Built here rather than in a template loop: the comparison page shows some 300 markers, and
-    six template variables each made them a third of the page's render time.
+    Built here rather than in a template loop, and escaped with the standard library's escape()
+    (what Django's escape() calls, minus its lazy-string wrapper): the comparison page shows
+    some 300 markers, and they were a fifth of its render time.
     """
-    return format_html_join(
-        "",
-        '<a class="cite" href="{}" data-url="{}" title="{}: {}" aria-label="Source {}: {}">{}</a>',
-        (
-            (
-                marker.href,
-                marker.url,
-                marker.publisher,
-                marker.title,
-                number,
-                marker.publisher,
-                number,
-            )
-            for number, marker in enumerate(markers, 1)
-        ),
-    )
+    links = []
+    for number, marker in enumerate(markers, 1):
+        publisher = escape_html(marker.publisher)
+        links.append(
+            f'<a class="cite" href="{escape_html(marker.href)}"'
+            f' data-url="{escape_html(marker.url)}"'
+            f' title="{publisher}: {escape_html(marker.title)}"'
+            f' aria-label="Source {number}: {publisher}">{number}</a>'
+        )
+    return mark_safe("".join(links))
