@@ -264,7 +264,7 @@ def proposal_detail(request, slug):
     fmt = exports.requested_format(request)
     if fmt is None:
         return exports.bad_format()
-    demands = Demand.objects.in_document_order()
+    in_order = Demand.objects.in_document_order()
     proposal = get_object_or_404(
         Proposal.objects.select_related("party", "round").prefetch_related(
             Prefetch(
@@ -273,7 +273,7 @@ def proposal_detail(request, slug):
                     "options",
                     Prefetch(
                         "demands",
-                        demands.listing() if fmt == "html" else demands.with_details(),
+                        in_order.listing() if fmt == "html" else in_order.with_details(),
                     ),
                 ),
             ),
