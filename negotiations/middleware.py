@@ -2,6 +2,7 @@
 
 import hashlib
 import logging
+import re
 import time
 
 from django.conf import settings
@@ -15,6 +16,7 @@ log = logging.getLogger("negotiations.requests")
 
 # Paths that are never cached: per-user or live answers.
 UNCACHED = ("/admin/", "/api/", "/healthz", "/static/")
+ACCEPTS_GZIP = re.compile(r"\bgzip\b")  # as GZipMiddleware decides
 
 
 def request_log(get_response):
@@ -37,7 +39,8 @@ def request_log(get_response):
 
 
 class PageCache:
-    """Whole responses of public pages, keyed on the data version, the URL and HX-Request.
+    """Whole responses of public pages, keyed on the data version, the URL, HX-Request and
+    whether the client takes gzip (the response varies on all of them).
 
     Any change to curated data bumps the version (see negotiations.history), so a cached page
     is never served after the data behind it changed. The key doubles as the ETag, so browsers
@@ -54,7 +57,9 @@ class PageCache:
         fragment = request.headers.get("HX-Request") == "true" and not request.headers.get(
             "HX-History-Restore-Request"
         )
-        key = hashlib.sha256(f"{version}|{fragment}|{request.get_full_path()}".encode()).hexdigest()
+        gzip = bool(ACCEPTS_GZIP.search(request.headers.get("Accept-Encoding", "")))
+        key = f"{version}|{fragment}|{gzip}|{request.get_full_path()}"
+        key = hashlib.sha256(key.encode()).hexdigest()
         etag = f'"{key[:32]}"'
         if etag in request.headers.get("If-None-Match", ""):
             response = HttpResponseNotModified()

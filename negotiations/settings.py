@@ -93,6 +93,9 @@ MIDDLEWARE = [
     # Serves compressed, hashed static files in production, before anything else runs.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "negotiations.middleware.PageCache",
+    # Inside the page cache, so a page is compressed once and served compressed from the cache.
+    # Django's gzip pads each response at random against BREACH-style length attacks.
+    "django.middleware.gzip.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -273,9 +273,13 @@ def in_test_transaction():
     request_finished.connect(close_old_connections)
 
 
+# Schemathesis asks for gzip, as requests does, but its WSGI transport does not decompress.
+IDENTITY = {"Accept-Encoding": "identity"}
+
+
 @pytest.mark.usefixtures("in_test_transaction")
 def test_requests_through_the_wsgi_application_see_the_curated_data():
-    response = schema["/api/demands"]["GET"].Case(query={"q": "Orthodox"}).call()
+    response = schema["/api/demands"]["GET"].Case(query={"q": "Orthodox"}).call(headers=IDENTITY)
     assert response.status_code == 200
     assert "RU-I-11" in [demand["code"] for demand in response.json()["items"]]
 
@@ -284,4 +288,4 @@ def test_requests_through_the_wsgi_application_see_the_curated_data():
 @schema.parametrize()
 @settings(max_examples=25, deadline=None)
 def test_every_operation_answers_without_error_and_as_its_schema_says(case):
-    case.call_and_validate()
+    case.call_and_validate(headers=IDENTITY)

@@ -1,5 +1,8 @@
 """Cached pages are fast and never stale: any curated change shows on the very next request."""
 
+import gzip
+import re
+
 import pytest
 from django.core.cache import caches
 from django.urls import reverse
@@ -46,6 +49,27 @@ def test_a_warm_page_costs_one_query(cache_backend, client, django_assert_num_qu
     client.get("/")
     with django_assert_num_queries(1):  # the data version only
         assert client.get("/").status_code == 200
+
+
+def without_nonces(html):
+    """Each render carries its own CSP nonce; everything else must be the same."""
+    return re.sub(rb' nonce="[^"]+"', b"", html)
+
+
+def test_pages_are_compressed_once_and_served_compressed_from_the_cache(
+    cache_backend, client, django_assert_num_queries
+):
+    plain = client.get("/")
+    first = client.get("/", headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert first["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in first["Vary"]
+    assert without_nonces(gzip.decompress(first.content)) == without_nonces(plain.content)
+    assert first["ETag"] != plain["ETag"]  # two representations, two entity tags
+    with django_assert_num_queries(1):  # the data version only: served from the cache
+        again = client.get("/", headers={"Accept-Encoding": "gzip"})
+    assert again["Content-Encoding"] == "gzip"
+    assert again.content == first.content
+    assert "Content-Encoding" not in client.get("/")
 
 
 def test_an_admin_edit_is_visible_on_the_next_request(cache_backend, client, curator_client):

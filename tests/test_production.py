@@ -1,5 +1,6 @@
 """The production configuration, checked on the real production server with production settings."""
 
+import gzip
 import os
 import subprocess
 import sys
@@ -122,6 +123,18 @@ def test_an_htmx_fragment_carries_them_too(servers):
     status, headers, body = get(servers["good"] + "/?topic=territory", {"HX-Request": "true"})
     assert status == 200 and "<html" not in body
     assert_security_headers(headers)
+
+
+def test_pages_go_out_gzipped_to_browsers(servers):
+    request = urllib.request.Request(
+        servers["good"] + "/", headers={"X-Forwarded-Proto": "https", "Accept-Encoding": "gzip"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        body = response.read()
+        assert response.headers["Content-Encoding"] == "gzip"
+        assert_security_headers(response.headers)
+    assert len(body) < 40_000
+    assert "What each side demands, topic by topic" in gzip.decompress(body).decode()
 
 
 def test_admin_login_sets_only_secure_host_cookies(servers):
