@@ -8,6 +8,7 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponseNotModified
+from django.utils.cache import patch_vary_headers
 from django.utils.http import http_date
 
 from negotiations.history import data_version
@@ -63,6 +64,8 @@ class PageCache:
         etag = f'"{key[:32]}"'
         if etag in request.headers.get("If-None-Match", ""):
             response = HttpResponseNotModified()
+            # As the full response would: the key, and so the ETag, depends on both.
+            patch_vary_headers(response, ("HX-Request", "Accept-Encoding"))
         else:
             response = cache.get(f"page:{key}")
             if response is None:

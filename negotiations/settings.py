@@ -94,7 +94,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "negotiations.middleware.PageCache",
     # Inside the page cache, so a page is compressed once and served compressed from the cache.
-    # Django's gzip pads each response at random against BREACH-style length attacks.
+    # Django's gzip pads each compression at random against BREACH-style length attacks; the
+    # pages it caches are public and hold no secret.
     "django.middleware.gzip.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

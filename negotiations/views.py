@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from negotiations import exports
@@ -125,7 +125,7 @@ def _grid(topics, parties, demands, limit=None):
     return rows
 
 
-@require_GET
+@require_safe
 @vary_on_headers("HX-Request")
 def home(request):
     # Eight queries in all, whatever the data: the page cache's data version, topics and their
@@ -184,7 +184,7 @@ def home(request):
     return render(request, template, context, status=status)
 
 
-@require_GET
+@require_safe
 @vary_on_headers("HX-Request")
 def search(request):
     form = SearchForm(request.GET)
@@ -227,7 +227,7 @@ def search(request):
     return render(request, template, context, status=status)
 
 
-@require_GET
+@require_safe
 def demand_detail(request, code):
     demand = get_object_or_404(
         Demand.objects.with_details().prefetch_related(
@@ -259,7 +259,7 @@ def demand_detail(request, code):
     return render(request, "negotiations/demand.html", context)
 
 
-@require_GET
+@require_safe
 def proposal_detail(request, slug):
     fmt = exports.requested_format(request)
     if fmt is None:
@@ -305,7 +305,7 @@ def proposal_detail(request, slug):
     )
 
 
-@require_GET
+@require_safe
 def topic_detail(request, slug):
     fmt = exports.requested_format(request)
     if fmt is None:
@@ -337,7 +337,7 @@ def topic_detail(request, slug):
     return render(request, "negotiations/topic.html", context)
 
 
-@require_GET
+@require_safe
 def source_list(request):
     form = SourceFilterForm(request.GET)
     sources = Source.objects.annotate(citation_count=Count("citations"))
@@ -362,7 +362,7 @@ def source_list(request):
     )
 
 
-@require_GET
+@require_safe
 def source_detail(request, slug):
     source = get_object_or_404(Source, slug=slug)
     citations = (
@@ -380,7 +380,7 @@ def source_detail(request, slug):
     return render(request, "negotiations/source.html", {"source": source, "citations": citations})
 
 
-@require_GET
+@require_safe
 def party_detail(request, slug):
     party = get_object_or_404(Party, slug=slug)
     proposals = party.proposals.select_related("round").annotate(
@@ -410,7 +410,7 @@ def party_detail(request, slug):
     )
 
 
-@require_GET
+@require_safe
 def rounds(request):
     all_rounds = Round.objects.prefetch_related(
         Prefetch(
@@ -424,7 +424,7 @@ def rounds(request):
     return render(request, "negotiations/rounds.html", {"rounds": all_rounds})
 
 
-@require_GET
+@require_safe
 def changes(request):
     return render(request, "negotiations/changes.html", {"changes": recent_changes(100)})
 
@@ -472,7 +472,7 @@ def _data_version():
     return max(dates).date() if dates else None
 
 
-@require_GET
+@require_safe
 def about(request):
     context = {
         "version": _data_version(),
@@ -488,7 +488,7 @@ def about(request):
     return render(request, "negotiations/about.html", context)
 
 
-@require_GET
+@require_safe
 def dataset(request):
     """Every curated record, with natural keys: the same records as the fixture files."""
     data = [record for _, parts in FIXTURE_FILES for record in records(parts)]
@@ -499,7 +499,7 @@ def dataset(request):
     return response
 
 
-@require_GET
+@require_safe
 def compare(request):
     """Two proposals side by side, topic by topic: /compare/?a=<slug>&b=<slug>."""
     form = CompareForm(request.GET or None)

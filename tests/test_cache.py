@@ -105,7 +105,9 @@ def test_a_history_revert_is_visible_on_the_next_request(cache_backend, client, 
 def test_conditional_get_answers_304(cache_backend, client, curator_client):
     first = client.get("/rounds/")
     assert first["ETag"] and first["Last-Modified"]
-    assert client.get("/rounds/", HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+    not_modified = client.get("/rounds/", HTTP_IF_NONE_MATCH=first["ETag"])
+    assert not_modified.status_code == 304
+    assert {"HX-Request", "Accept-Encoding"} <= {v.strip() for v in not_modified["Vary"].split(",")}
     edit_summary(curator_client, "RU-I-4", "A change makes the old ETag stale")
     assert client.get("/rounds/", HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 200
 

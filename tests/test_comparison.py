@@ -1,9 +1,10 @@
 """The comparison page: the grid, its filters, the htmx fragment and its failure modes."""
 
 import pytest
+from django.template.loader import render_to_string
 from django.urls import reverse
 
-from negotiations.models import Source
+from negotiations.models import Demand, Source
 
 pytestmark = pytest.mark.django_db
 
@@ -43,6 +44,12 @@ def test_relation_is_labelled_as_our_analysis(client):
 def test_citation_markers_link_to_source_pages(client):
     html = client.get("/", {"topic": "nuclear"}).content.decode()
     assert 'href="/sources/tass-1967385/"' in html
+
+
+def test_a_demand_card_without_its_citation_markers_fails_loudly():
+    demand = Demand.objects.listing().get(code="RU-I-4")  # markers not loaded
+    with pytest.raises(TypeError, match="no citation markers"):
+        render_to_string("negotiations/_demand.html", {"demand": demand, "tag": "p"})
 
 
 def test_citation_markers_are_numbered_and_escape_what_sources_say(client):
@@ -129,8 +136,9 @@ def test_unknown_and_repeated_parameters_are_harmless(client):
     assert client.get("/?topic=neutrality&topic=territory&colour=red").status_code == 200
 
 
-def test_only_get_is_allowed(client):
+def test_only_reading_is_allowed(client):
     assert client.post("/").status_code == 405
+    assert client.head("/").status_code == 200
 
 
 # The page cache's data version; topics and their relations; proposals with their parties;

@@ -83,6 +83,11 @@ def test_no_query_string_causes_a_server_error(client, url, query, htmx):
     assert response.status_code in ALLOWED, (url, query, response.status_code)
 
 
+def test_public_pages_answer_head_as_monitors_and_link_checkers_ask(client):
+    for url in URLS:
+        assert client.head(url).status_code == 200, url
+
+
 @pytest.mark.parametrize("method", ["post", "put", "delete", "patch"])
 def test_writes_to_public_pages_are_refused(client, method):
     for url in URLS:

@@ -2,6 +2,8 @@
 
 import gzip
 import os
+import re
+import socket
 import subprocess
 import sys
 import time
@@ -123,6 +125,24 @@ def test_an_htmx_fragment_carries_them_too(servers):
     status, headers, body = get(servers["good"] + "/?topic=territory", {"HX-Request": "true"})
     assert status == 200 and "<html" not in body
     assert_security_headers(headers)
+
+
+def test_head_gets_the_headers_without_the_page(servers):
+    # A raw socket, because HTTP clients never read a body after HEAD, whatever the server sends.
+    host, port = servers["good"].removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        connection.sendall(
+            b"HEAD / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Forwarded-Proto: https\r\n"
+            b"Connection: close\r\n\r\n"
+        )
+        received = b""
+        while chunk := connection.recv(65536):
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200")
+    length = re.search(rb"(?i)content-length: (\d+)", head)
+    assert length and int(length[1]) > 100_000  # what a GET would carry
+    assert body == b""
 
 
 def test_pages_go_out_gzipped_to_browsers(servers):

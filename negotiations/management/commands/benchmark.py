@@ -67,6 +67,9 @@ def start_server(env, log, workers, server="granian"):
             break  # it answers, if not with 200
         except OSError:
             time.sleep(0.1)
+    else:
+        process.kill()
+        raise RuntimeError(f"The server did not answer on {url} within 10 seconds; see its log.")
     return process, url
 
 
