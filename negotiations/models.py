@@ -376,7 +376,9 @@ class DemandQuerySet(models.QuerySet):
         return self.select_related(
             "section__proposal__party", "section__proposal__round", "option", "topic"
         ).prefetch_related(
-            *self._lists(), models.Prefetch("citations", Citation.objects.select_related("source"))
+            models.Prefetch("secondary_topics", to_attr="secondary_topic_list"),
+            models.Prefetch("parameters", to_attr="parameter_list"),
+            models.Prefetch("citations", Citation.objects.select_related("source")),
         )
 
     def listing(self):
@@ -388,15 +390,8 @@ class DemandQuerySet(models.QuerySet):
         return (
             self.select_related("section__proposal__party", "option", "topic")
             .only(*LISTING_FIELDS)
-            .prefetch_related(*self._lists())
+            .prefetch_related(models.Prefetch("parameters", to_attr="parameter_list"))
         )
-
-    @staticmethod
-    def _lists():
-        return [
-            models.Prefetch("secondary_topics", to_attr="secondary_topic_list"),
-            models.Prefetch("parameters", to_attr="parameter_list"),
-        ]
 
     def in_document_order(self):
         return self.order_by(

@@ -102,26 +102,39 @@ def _shown(blocks):
 CELL_LIMIT = 12
 
 
-def _grid(topics, parties, demands, limit=None):
-    """Rows of (topic, relation, cells), a cell per party, each demand under every topic it has."""
-    by_cell = defaultdict(list)
-    for demand in demands:
-        for topic in {demand.topic, *demand.secondary_topic_list}:
-            by_cell[topic.pk, demand.section.proposal.party_id].append(demand)
+def _placements(demands):
+    """{(topic id, party id): [demand id, …]} in document order: every cell a demand sits in,
+    under its topic and each secondary topic. One query, and no demand is built for it."""
+    cells = defaultdict(list)
+    rows = demands.in_document_order().values_list(
+        "pk", "topic", "section__proposal__party", "secondary_topics"
+    )
+    for pk, topic, party, secondary in rows:  # a row per secondary topic, each demand's together
+        for cell in [(topic, party), (secondary, party)] if secondary else [(topic, party)]:
+            if not cells[cell] or cells[cell][-1] != pk:
+                cells[cell].append(pk)
+    return cells
+
+
+def _grid(topics, parties, cells, totals=None, limit=None):
+    """Rows of (topic, relations, cells), a cell per party; `cells` maps (topic id, party id)
+    to that cell's demands in document order, and `totals` to how many it has in all when
+    `cells` holds only those shown."""
     rows = []
     for topic in topics:
-        cells = []
+        row = []
         for party in parties:
-            shown = by_cell[topic.pk, party.pk]
-            cells.append(
+            shown = cells.get((topic.pk, party.pk), [])[:limit]
+            total = totals.get((topic.pk, party.pk), 0) if totals else len(shown)
+            row.append(
                 {
                     "party": party,
-                    "blocks": _blocks(shown[:limit]),
-                    "total": len(shown),
-                    "hidden": max(0, len(shown) - limit) if limit else 0,
+                    "blocks": _blocks(shown),
+                    "total": total,
+                    "hidden": total - len(shown),
                 }
             )
-        rows.append({"topic": topic, "relations": topic.relations.all(), "cells": cells})
+        rows.append({"topic": topic, "relations": topic.relations.all(), "cells": row})
     return rows
 
 
@@ -129,8 +142,8 @@ def _grid(topics, parties, demands, limit=None):
 @vary_on_headers("HX-Request")
 def home(request):
     # Eight queries in all, whatever the data: the page cache's data version, topics and their
-    # relations, proposals with their parties, the demands with two prefetches, and the
-    # citation markers of the demands shown.
+    # relations, proposals with their parties, where every matching demand sits, then only the
+    # demands shown (at most CELL_LIMIT a cell) with their numbers and citation markers.
     topics = list(Topic.objects.prefetch_related("relations"))
     all_proposals = list(Proposal.objects.select_related("party"))
     form = ComparisonFilterForm(request.GET, topics=topics, proposals=all_proposals)
@@ -142,17 +155,26 @@ def home(request):
         proposals = form.filter_proposals(all_proposals)
         parties = sorted({p.party for p in proposals}, key=lambda party: party.order)
         demands = form.filter_demands(Demand.objects.filter(section__proposal__in=proposals))
-        # A download carries each demand's quotes; the page shows only its citation markers.
-        demands = demands.listing() if fmt == "html" else demands.with_details()
-        demands = list(demands.in_document_order())
+        placements = _placements(demands)
+        demand_count = len({pk for cell in placements.values() for pk in cell})
         topics = form.filter_topics(topics)
         if form.narrows_cells:
             # Only rows with a match: an empty grid of fourteen topics would hide the answer.
-            matched = {demand.topic_id for demand in demands} | {
-                topic.pk for demand in demands for topic in demand.secondary_topic_list
-            }
+            matched = {topic for topic, party in placements}
             topics = [topic for topic in topics if topic.pk in matched]
-        rows = _grid(topics, parties, demands, limit=CELL_LIMIT)
+        shown = {
+            pk
+            for topic in topics
+            for party in parties
+            for pk in placements.get((topic.pk, party.pk), [])[:CELL_LIMIT]
+        }
+        # A download carries each demand's quotes; the page shows only its citation markers.
+        demands = demands.filter(pk__in=shown)
+        demands = demands.listing() if fmt == "html" else demands.with_details()
+        by_pk = {demand.pk: demand for demand in demands}
+        cells = {cell: [by_pk[pk] for pk in pks if pk in by_pk] for cell, pks in placements.items()}
+        totals = {cell: len(pks) for cell, pks in placements.items()}
+        rows = _grid(topics, parties, cells, totals, limit=CELL_LIMIT)
         if fmt != "html":
             shown = [
                 exports.demand_row(request, demand, row["topic"])
@@ -169,12 +191,12 @@ def home(request):
         )
     else:
         status = 400
-        parties, demands, rows = [], [], []
+        parties, rows, demand_count = [], [], 0
     context = {
         "form": form,
         "parties": parties,
         "rows": rows,
-        "demand_count": len(demands),
+        "demand_count": demand_count,
         "query": form.cleaned_data.get("q", "") if form.is_valid() else "",
         "oob": False,  # the count is swapped out of band only in htmx responses
     }
@@ -320,7 +342,10 @@ def topic_detail(request, slug):
             Prefetch("versions", Version.objects.prefetch_related(_citations())), "demands"
         )
     )
-    row = _grid([topic], parties, demands)[0]
+    cells = defaultdict(list)
+    for demand in demands:
+        cells[topic.pk, demand.section.proposal.party_id].append(demand)
+    row = _grid([topic], parties, cells)[0]
     if fmt != "html":
         shown = [
             exports.demand_row(request, demand, topic)

@@ -142,7 +142,7 @@ def test_only_reading_is_allowed(client):
 
 
 # The page cache's data version; topics and their relations; proposals with their parties;
-# demands with their secondary topics, parameters and citations (with sources).
+# where every matching demand sits; the demands shown, their parameters and citation markers.
 HOME_QUERIES = 8
 
 

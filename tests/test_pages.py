@@ -111,7 +111,7 @@ def test_admin_view_on_site_opens_the_public_page(admin_client, model):
     assert response.url.endswith(obj.get_absolute_url())
 
 
-DETAIL_QUERIES = [("topic", ["humanitarian"], 13), ("proposal", ["ru-memorandum"], 11)]
+DETAIL_QUERIES = [("topic", ["humanitarian"], 12), ("proposal", ["ru-memorandum"], 10)]
 
 
 @pytest.mark.parametrize(("name", "args", "queries"), DETAIL_QUERIES)

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 
 from negotiations.curated import FIXTURE_FILES
-from negotiations.models import Demand, Proposal
+from negotiations.models import Demand, Proposal, Topic
 
 pytestmark = pytest.mark.django_db
 
@@ -45,6 +45,15 @@ def test_comparison_stays_bounded_with_more_data(synthetic, client, django_asser
     html = response.content.decode()
     assert "Show all" in html  # busy cells are capped, with a link to the rest
     assert len(gzip.compress(response.content)) < 40_000
+
+
+def test_a_capped_cell_counts_everything_it_holds(synthetic, client):
+    ceasefire = Demand.objects.on_topic(Topic.objects.get(slug="ceasefire"))
+    russian = ceasefire.filter(section__proposal__party__slug="russia").count()
+    html = client.get("/", {"topic": "ceasefire"}).content.decode()
+    assert russian > 12
+    assert f"Show all {russian} from Russia</a> ({russian - 12} more on the topic page)" in html
+    assert html.count('class="demand-summary"') <= 3 * 12  # three parties, twelve each at most
 
 
 def test_scale_must_be_sensible():
