@@ -162,33 +162,32 @@ def home(request):
             # Only rows with a match: an empty grid of fourteen topics would hide the answer.
             matched = {topic for topic, party in placements}
             topics = [topic for topic in topics if topic.pk in matched]
-        shown = {
+        shown_pks = {
             pk
             for topic in topics
             for party in parties
             for pk in placements.get((topic.pk, party.pk), [])[:CELL_LIMIT]
         }
         # A download carries each demand's quotes; the page shows only its citation markers.
-        demands = demands.filter(pk__in=shown)
+        demands = demands.filter(pk__in=shown_pks)
         demands = demands.listing() if fmt == "html" else demands.with_details()
         by_pk = {demand.pk: demand for demand in demands}
         cells = {cell: [by_pk[pk] for pk in pks if pk in by_pk] for cell, pks in placements.items()}
         totals = {cell: len(pks) for cell, pks in placements.items()}
         rows = _grid(topics, parties, cells, totals, limit=CELL_LIMIT)
+        shown = [
+            (row["topic"], demand)
+            for row in rows
+            for cell in row["cells"]
+            for demand in _shown(cell["blocks"])
+        ]
         if fmt != "html":
-            shown = [
-                exports.demand_row(request, demand, row["topic"])
-                for row in rows
-                for cell in row["cells"]
-                for demand in _shown(cell["blocks"])
-            ]
             filters = [
                 (k, v.slug if hasattr(v, "slug") else v) for k, v in form.cleaned_data.items()
             ]
-            return exports.respond(fmt, shown, exports.DEMAND_COLUMNS, "comparison", filters)
-        _with_markers(
-            [demand for row in rows for cell in row["cells"] for demand in _shown(cell["blocks"])]
-        )
+            exported = [exports.demand_row(request, demand, topic) for topic, demand in shown]
+            return exports.respond(fmt, exported, exports.DEMAND_COLUMNS, "comparison", filters)
+        _with_markers([demand for _, demand in shown])
     else:
         status = 400
         parties, rows, demand_count = [], [], 0
