@@ -48,7 +48,7 @@ def test_demand_page_marks_unverified_quotes_and_missing_urls(client):
 def test_proposal_page_keeps_the_documents_structure(client):
     html = client.get(reverse("proposal", args=["ru-memorandum"])).content.decode()
     assert "Basic parameters of the final settlement" in html
-    assert "Option 1: Withdrawal from four regions" in html
+    assert "Option 1: Withdrawal from the territory Russia claims" in html
     assert '<span class="or">or</span> Option 2' in html
     assert '<ol class="steps">' in html
     assert html.index("Work starts on the text of a peace treaty") < html.index(
