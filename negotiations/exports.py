@@ -32,6 +32,7 @@ DEMAND_COLUMNS = [
     "parameters",
     "citations",
     "source_urls",
+    "status_note",
 ]
 SOURCE_COLUMNS = [
     "slug",
@@ -97,9 +98,14 @@ def demand_row(request, demand, shown_under=None):
         "status": demand.status,
         "summary": demand.summary,
         "paraphrase": demand.paraphrase,
-        "parameters": [str(parameter) for parameter in demand.parameter_list],
+        # As the page shows them: a note often says where sources give another number.
+        "parameters": [
+            f"{parameter} ({parameter.note})" if parameter.note else str(parameter)
+            for parameter in demand.parameter_list
+        ],
         "citations": citations,
         "source_urls": sorted({c["url"] or c["archived_url"] for c in citations} - {""}),
+        "status_note": demand.status_note,
     }
 
 
@@ -124,10 +130,12 @@ def source_row(request, source):
 
 
 def _cell(value):
-    """Lists flatten to one spreadsheet cell; citations read as publisher: “quote” <url>."""
+    """Lists flatten to one spreadsheet cell; citations read as publisher: “quote” <url>,
+    flagged where the quote could not be re-checked against a copy of the page."""
     if isinstance(value, list):
         parts = [
             f"{item['publisher']}: “{item['quote']}” <{item['url'] or item['archived_url']}>"
+            + ("" if item["quote_verified"] else " (quote not re-verified)")
             if isinstance(item, dict)
             else str(item)
             for item in value

@@ -21,9 +21,7 @@ class ComparisonFilterForm(forms.Form):
     party = forms.ChoiceField(required=False)
     proposal = forms.ChoiceField(required=False)
     kind = forms.ChoiceField(choices=[("", "All kinds"), *Demand.Kind.choices], required=False)
-    relation = forms.ChoiceField(
-        choices=[("", "Any relation"), *Relation.Kind.choices], required=False
-    )
+    relation = forms.ChoiceField(required=False)
     q = forms.CharField(label="Search", max_length=200, required=False, strip=True)
 
     def __init__(self, data, *, topics, proposals):
@@ -39,6 +37,11 @@ class ComparisonFilterForm(forms.Form):
             self.fields[name].choices = [("", empty[name])] + [
                 (slug, str(obj)) for slug, obj in objects.items()
             ]
+        # Only the kinds of relation recorded: a menu entry that can only show nothing misleads.
+        recorded = {relation.kind for topic in topics for relation in topic.relations.all()}
+        self.fields["relation"].choices = [("", "Any relation")] + [
+            (kind, label) for kind, label in Relation.Kind.choices if kind in recorded
+        ]
 
     def _clean_object(self, name):
         slug = self.cleaned_data[name]

@@ -156,12 +156,16 @@ def home(request):
         parties = sorted({p.party for p in proposals}, key=lambda party: party.order)
         demands = form.filter_demands(Demand.objects.filter(section__proposal__in=proposals))
         placements = _placements(demands)
-        demand_count = len({pk for cell in placements.values() for pk in cell})
         topics = form.filter_topics(topics)
         if form.narrows_cells:
             # Only rows with a match: an empty grid of fourteen topics would hide the answer.
             matched = {topic for topic, party in placements}
             topics = [topic for topic in topics if topic.pk in matched]
+        # Counted over the rows shown: a relation filter hides whole topics.
+        shown_rows = {topic.pk for topic in topics}
+        placed = [pks for (topic, _), pks in placements.items() if topic in shown_rows]
+        demand_count = len({pk for pks in placed for pk in pks})
+        listing_count = sum(len(pks) for pks in placed)
         shown_pks = {
             pk
             for topic in topics
@@ -190,12 +194,14 @@ def home(request):
         _with_markers([demand for _, demand in shown])
     else:
         status = 400
-        parties, rows, demand_count = [], [], 0
+        parties, rows, demand_count, listing_count = [], [], 0, 0
     context = {
         "form": form,
         "parties": parties,
         "rows": rows,
         "demand_count": demand_count,
+        # A provision with a secondary topic is listed in each of its rows.
+        "listing_count": listing_count,
         "query": form.cleaned_data.get("q", "") if form.is_valid() else "",
         "oob": False,  # the count is swapped out of band only in htmx responses
     }
@@ -273,6 +279,7 @@ def demand_detail(request, code):
     ]
     context = {
         "demand": demand,
+        "unverified": sum(not citation.quote_verified for citation in demand.citations.all()),
         "relations": relations,
         "retrieved": timezone.localdate(),
         "permalink": request.build_absolute_uri(demand.get_absolute_url()),

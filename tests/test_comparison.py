@@ -1,5 +1,7 @@
 """The comparison page: the grid, its filters, the htmx fragment and its failure modes."""
 
+import re
+
 import pytest
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -83,6 +85,37 @@ def test_each_filter_narrows_the_grid(client, params, present, absent):
     assert response.status_code == 200
     assert present in html
     assert absent not in html
+
+
+@pytest.mark.parametrize(
+    "params", [{"relation": "conflict"}, {"relation": "no-counterpart"}, {"topic": "ceasefire"}]
+)
+def test_the_count_is_of_the_provisions_in_the_rows_shown(client, params):
+    html = client.get("/", params).content.decode()
+    codes = set(re.findall(r'class="demand-summary"><a href="/demands/([^/]+)/"', html))
+    assert f"{len(codes)} provisions shown for this filter" in html
+
+
+def test_the_count_says_when_a_provision_is_listed_under_two_topics(client):
+    html = client.get("/").content.decode()
+    listings = re.findall(r'class="demand-summary"><a href="/demands/([^/]+)/"', html)
+    assert len(listings) > len(set(listings))  # some provisions have a secondary topic
+    assert (
+        f"{len(set(listings))} provisions shown ({len(listings)} listings: some provisions"
+        " belong to more than one topic)."
+    ) in html
+
+
+def test_the_relation_menu_offers_only_recorded_kinds(client):
+    html = client.get("/").content.decode()
+    menu = re.search(r'<select name="relation".*?</select>', html, re.S).group()
+    assert re.findall(r'<option value="([^"]*)"', menu) == [
+        "",
+        "conflict",
+        "partial-overlap",
+        "no-counterpart",
+    ]  # no topic has a compatible or agreed relation yet
+    assert client.get("/", {"relation": "agreed"}).status_code == 400
 
 
 def test_search_matches_quotes_and_publishers(client):

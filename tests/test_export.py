@@ -123,3 +123,18 @@ def test_about_page_states_version_method_licence_and_citation(client):
     ):
         assert words in html
     assert reverse("dataset") in html
+
+
+def test_exported_numbers_keep_their_notes_as_the_page_shows_them(client):
+    data = json.loads(client.get("/", {"topic": "ceasefire", "format": "json"}).content)
+    demand = next(d for d in data if d["code"] == "UA-T-1")
+    assert demand["parameters"] == ["ceasefire: at least 30 days (one source reports 90 days)"]
+    assert demand["status_note"].startswith("At least 30 days in the delegation head")
+
+
+def test_csv_flags_quotes_not_re_checked(client):
+    rows = csv_rows(client.get("/", {"topic": "ceasefire", "format": "csv"}))
+    row = next(r for r in rows if r["code"] == "UA-T-1")
+    assert "Kyiv Independent: “One of the key points" in row["citations"]
+    assert "(quote not re-verified)" in row["citations"]
+    assert row["citations"].count("(quote not re-verified)") == 1

@@ -45,6 +45,16 @@ def test_demand_page_marks_unverified_quotes_and_missing_urls(client):
     assert 'href="https://world-news.vip/?p=5823" rel="noopener noreferrer"' in html
 
 
+def test_last_verified_owns_up_to_quotes_not_re_checked(client):
+    html = client.get(reverse("demand", args=["UA-T-1"])).content.decode()
+    assert (
+        "quotes checked against their sources, except 1 that could not be re-checked"
+        " against a copy of the page (marked below)"
+    ) in html
+    html = client.get(reverse("demand", args=["RU-I-4"])).content.decode()
+    assert "quotes checked against their sources</dd>" in html
+
+
 def test_proposal_page_keeps_the_documents_structure(client):
     html = client.get(reverse("proposal", args=["ru-memorandum"])).content.decode()
     assert "Basic parameters of the final settlement" in html
