@@ -109,8 +109,11 @@ class CompareForm(forms.Form):
 
     def clean(self):
         cleaned_data = super().clean()
-        if cleaned_data.get("a") and cleaned_data.get("a") == cleaned_data.get("b"):
+        a, b = cleaned_data.get("a"), cleaned_data.get("b")
+        if a and a == b:
             raise forms.ValidationError("Choose two different proposals.")
+        if not self.errors and bool(a) != bool(b):
+            self.add_error("a" if b else "b", "Choose a second proposal to compare with.")
         return cleaned_data
 
 

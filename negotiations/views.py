@@ -550,7 +550,7 @@ def compare(request):
                 first.party_id == second.party_id,
             ),
         )
-    elif form.is_bound:
+    elif form.is_bound and form.errors:
         status = 400
     return render(request, "negotiations/compare.html", context, status=status)
 

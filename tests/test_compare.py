@@ -13,7 +13,8 @@ def test_same_party_drafts_show_added_dropped_and_reworded(client):
     response = client.get(reverse("compare"), {"a": "ru-position-2025-05-28", "b": "ru-memorandum"})
     html = response.content.decode()
     assert response.status_code == 200
-    assert "Added in B" in html and "Not in B" in html
+    assert "Only in B" in html and "Only in A" in html
+    assert "may still be in B in other words" in html
     assert "Recognise Crimea" in html  # only in the memorandum
     assert "Partial sanctions relief and unfrozen Russian assets" in html  # only before
 
@@ -49,6 +50,17 @@ def test_unrelated_demands_are_not_paired():
 )
 def test_bad_choices_are_a_form_error(client, params):
     assert client.get(reverse("compare"), params).status_code == 400
+
+
+@pytest.mark.parametrize("params", [{"a": "ru-memorandum"}, {"a": "", "b": "ua-framework"}])
+def test_one_proposal_alone_asks_for_the_other(client, params):
+    response = client.get(reverse("compare"), params)
+    assert response.status_code == 400
+    assert "Choose a second proposal to compare with." in response.content.decode()
+
+
+def test_compare_with_empty_choices_shows_the_picker(client):
+    assert client.get(reverse("compare"), {"a": "", "b": ""}).status_code == 200
 
 
 def test_compare_without_choices_shows_the_picker(client):
