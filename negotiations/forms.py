@@ -94,6 +94,18 @@ class ComparisonFilterForm(forms.Form):
         return proposals
 
     @property
+    def summary(self):
+        """The filter in words, for the page title: "Neutrality · Ukraine · “orthodox”"."""
+        data = self.cleaned_data
+        parts = [str(data[name]) for name in ("topic", "party", "proposal") if data[name]]
+        for name in ("kind", "relation"):
+            if data[name]:
+                parts.append(dict(self.fields[name].choices)[data[name]])
+        if data["q"]:
+            parts.append(f"“{data['q']}”")
+        return " · ".join(parts)
+
+    @property
     def is_filtered(self):
         return any(self.cleaned_data.values())
 

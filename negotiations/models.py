@@ -760,10 +760,11 @@ class Version(Timestamped):
 class Marker(NamedTuple):
     """A numbered link from a listed demand to one of its sources."""
 
-    href: str  # the source's page on this site
+    href: str  # the quote on its source's page on this site
     url: str  # the source itself, printed after the marker
     publisher: str
     title: str
+    verified: bool  # whether the quote was re-checked against a copy of the page
 
 
 class CitationQuerySet(models.QuerySet):
@@ -777,16 +778,20 @@ class CitationQuerySet(models.QuerySet):
         by_demand = defaultdict(list)
         rows = self.values_list(
             "demand",
+            "pk",
+            "quote_verified",
             "source__slug",
             "source__url",
             "source__archived_url",
             "source__publisher",
             "source__title",
         )
-        for demand, slug, url, archived_url, publisher, title in rows:
+        for demand, pk, verified, slug, url, archived_url, publisher, title in rows:
             if slug not in hrefs:
                 hrefs[slug] = reverse("source", args=[slug])
-            by_demand[demand].append(Marker(hrefs[slug], url or archived_url, publisher, title))
+            href = f"{hrefs[slug]}#citation-{pk}"
+            marker = Marker(href, url or archived_url, publisher, title, verified)
+            by_demand[demand].append(marker)
         return by_demand
 
 

@@ -124,8 +124,9 @@ def test_citation_marker_leads_to_the_source_page(site, page: Page):
     marker = page.locator("a.cite").first
     name = marker.get_attribute("title").split(":")[0]
     marker.click()
-    expect(page).to_have_url(re.compile(r"/sources/[\w-]+/$"))
+    expect(page).to_have_url(re.compile(r"/sources/[\w-]+/#citation-\d+$"))
     expect(page.locator("dl.facts")).to_contain_text(name)
+    expect(page.locator("li:target blockquote")).to_be_in_viewport()  # the quote itself
 
 
 def test_keyboard_alone_reaches_every_control(site, page: Page):

@@ -5,8 +5,9 @@ import re
 import pytest
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.html import escape
 
-from negotiations.models import Demand, Source
+from negotiations.models import Citation, Demand, Source
 
 pytestmark = pytest.mark.django_db
 
@@ -43,9 +44,25 @@ def test_relation_is_labelled_as_our_analysis(client):
     assert "Our analysis" in html
 
 
-def test_citation_markers_link_to_source_pages(client):
+def test_citation_markers_link_to_their_quote_on_the_source_page(client):
     html = client.get("/", {"topic": "nuclear"}).content.decode()
-    assert 'href="/sources/tass-1967385/"' in html
+    citation = Citation.objects.get(demand__code="RU-I-4", source__slug="tass-1967385")
+    assert f'href="/sources/tass-1967385/#citation-{citation.pk}"' in html
+    page = client.get("/sources/tass-1967385/").content.decode()
+    quoted = re.search(rf'<li id="citation-{citation.pk}">.*?</li>', page, re.S).group()
+    assert escape(citation.quote) in quoted
+
+
+def test_a_marker_says_when_its_quote_was_not_re_checked(client):
+    html = client.get("/", {"topic": "ceasefire"}).content.decode()
+    citation = Citation.objects.get(demand__code="UA-T-1", source__publisher="Kyiv Independent")
+    assert not citation.quote_verified
+    marker = re.search(rf'<a [^>]*href="[^"]*#citation-{citation.pk}"[^>]*>', html).group()
+    assert 'class="cite cite--unverified"' in marker
+    assert 'aria-label="Source 1: Kyiv Independent (quote not re-verified)"' in marker
+    page = client.get(marker.split('href="')[1].split("#")[0]).content.decode()
+    quoted = re.search(rf'<li id="citation-{citation.pk}">.*?</li>', page, re.S).group()
+    assert "quote not re-verified" in quoted
 
 
 def test_a_demand_card_without_its_citation_markers_fails_loudly():
@@ -59,8 +76,10 @@ def test_citation_markers_are_numbered_and_escape_what_sources_say(client):
     source.title = '<b>"Section I" & more</b>'
     source.save()
     html = client.get("/", {"topic": "nuclear"}).content.decode()
+    pk = Citation.objects.get(demand__code="RU-I-4", source=source).pk
     assert (
-        '<a class="cite" href="/sources/tass-1967385/" data-url="https://tass.com/politics/1967385"'
+        f'<a class="cite" href="/sources/tass-1967385/#citation-{pk}"'
+        ' data-url="https://tass.com/politics/1967385"'
         ' title="TASS: &lt;b&gt;&quot;Section I&quot; &amp; more&lt;/b&gt;"'
         ' aria-label="Source 1: TASS">1</a>'
     ) in html
@@ -131,6 +150,17 @@ def test_htmx_request_gets_only_the_results_and_the_count(client):
     assert '<table class="comparison">' in html
     assert 'id="result-count"' in html and 'data-hx-swap-oob="true"' in html
     assert "5 provisions shown for this filter." in html
+
+
+def test_the_title_names_the_filter_on_the_page_and_in_the_fragment(client):
+    params = {"topic": "neutrality", "party": "ukraine", "q": "NATO"}
+    title = (
+        "<title>Neutrality and alliances (NATO, EU) · Ukraine · “NATO” · "
+        "Istanbul talks 2025 · positions side by side</title>"
+    )
+    assert title in client.get("/", params).content.decode()
+    assert client.get("/", params, **HTMX).content.decode().startswith(title)
+    assert "<title>Istanbul talks 2025" in client.get("/").content.decode()
 
 
 def test_history_restore_gets_the_full_page(client):

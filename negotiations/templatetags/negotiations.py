@@ -9,6 +9,14 @@ from negotiations.models import MARK_END, MARK_START
 
 register = template.Library()
 
+UNVERIFIED = " (quote not re-verified)"
+
+
+@register.simple_tag
+def site_title():
+    """The end of every page title, also sent with htmx fragments (see home.html)."""
+    return "Istanbul talks 2025 · positions side by side"
+
 
 @register.filter
 def marked(text, query):
@@ -40,10 +48,11 @@ def citation_markers(markers):
     links = []
     for number, marker in enumerate(markers, 1):
         publisher = escape_html(marker.publisher)
+        css, caveat = ("cite", "") if marker.verified else ("cite cite--unverified", UNVERIFIED)
         links.append(
-            f'<a class="cite" href="{escape_html(marker.href)}"'
+            f'<a class="{css}" href="{escape_html(marker.href)}"'
             f' data-url="{escape_html(marker.url)}"'
-            f' title="{publisher}: {escape_html(marker.title)}"'
-            f' aria-label="Source {number}: {publisher}">{number}</a>'
+            f' title="{publisher}: {escape_html(marker.title)}{caveat}"'
+            f' aria-label="Source {number}: {publisher}{caveat}">{number}</a>'
         )
     return mark_safe("".join(links))
