@@ -98,9 +98,10 @@ class ComparisonFilterForm(forms.Form):
         """The filter in words, for the page title: "Neutrality · Ukraine · “orthodox”"."""
         data = self.cleaned_data
         parts = [str(data[name]) for name in ("topic", "party", "proposal") if data[name]]
-        for name in ("kind", "relation"):
-            if data[name]:
-                parts.append(dict(self.fields[name].choices)[data[name]])
+        if data["kind"]:
+            parts.append(dict(self.fields["kind"].choices)[data["kind"]])
+        if data["relation"]:
+            parts.append(f"Relation: {dict(self.fields['relation'].choices)[data['relation']]}")
         if data["q"]:
             parts.append(f"“{data['q']}”")
         return " · ".join(parts)

@@ -121,6 +121,12 @@ AXES_COOLOFF_TIME = 1  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "lockout.html"
+# Behind a proxy every request comes from the proxy's address, so one guesser would lock every
+# curator out: the address that counts is then read from X-Forwarded-For (see client_ip).
+AXES_CLIENT_IP_CALLABLE = "negotiations.admin.client_ip"
+# How many proxies stand in front of the app (a TLS terminator, a load balancer): 0 when
+# clients connect directly.
+TRUSTED_PROXIES = env_int("DJANGO_TRUSTED_PROXIES", "0")
 
 ROOT_URLCONF = "negotiations.urls"
 WSGI_APPLICATION = "negotiations.wsgi.application"

@@ -55,6 +55,29 @@ def test_repeated_failed_logins_lock_the_account_out(client, django_user_model):
     assert "_auth_user_id" not in client.session
 
 
+def test_behind_a_proxy_a_guesser_locks_out_only_their_own_address(
+    client, django_user_model, settings
+):
+    settings.TRUSTED_PROXIES = 1
+    django_user_model.objects.create_user("curator-z", password="the-right-password", is_staff=True)
+    login = reverse("admin:login")
+    # Every request arrives from the proxy; the guesser even forges the curator's address
+    # before the one the proxy appends.
+    proxy = {"REMOTE_ADDR": "10.0.0.2"}
+    guesser = {**proxy, "HTTP_X_FORWARDED_FOR": "198.51.100.9, 203.0.113.66"}
+    for _ in range(5):
+        client.post(login, {"username": "curator-z", "password": "wrong"}, **guesser)
+    refused = client.post(
+        login, {"username": "curator-z", "password": "the-right-password"}, **guesser
+    )
+    assert refused.status_code == 429
+    curator = {**proxy, "HTTP_X_FORWARDED_FOR": "198.51.100.9"}
+    response = client.post(
+        login, {"username": "curator-z", "password": "the-right-password"}, **curator
+    )
+    assert response.status_code == 302
+
+
 def test_a_correct_password_logs_in_before_the_limit(client, django_user_model):
     django_user_model.objects.create_user("curator-y", password="the-right-password", is_staff=True)
     login = reverse("admin:login")
