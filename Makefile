@@ -41,6 +41,7 @@ lint: install
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
 	$(MANAGE) makemigrations --check --dry-run
+	$(UV) run --frozen bandit --quiet --recursive negotiations --severity-level medium
 
 superuser: fixtures
 	$(MANAGE) createsuperuser

@@ -34,7 +34,8 @@ def word_diff(old, new):
             parts.append(f"<ins>{escape(' '.join(new_words[j1:j2]))}</ins>")
         if tag == "equal":
             parts.append(escape(" ".join(old_words[i1:i2])))
-    return mark_safe(" ".join(parts))
+    # Every part is escaped above.
+    return mark_safe(" ".join(parts))  # nosec B308 B703
 
 
 def pair(first, second):

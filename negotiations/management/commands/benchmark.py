@@ -61,7 +61,7 @@ def start_server(env, log, workers, server="granian"):
     url = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:
-            urllib.request.urlopen(url + "/healthz", timeout=1)
+            urllib.request.urlopen(url + "/healthz", timeout=1)  # nosec B310
             break
         except urllib.error.HTTPError:
             break  # it answers, if not with 200
@@ -198,7 +198,7 @@ class Command(BaseCommand):
         for header in BROWSER + headers:
             key, value = header.split(": ")
             request.add_header(key, value)
-        with urllib.request.urlopen(request, timeout=30) as response:
+        with urllib.request.urlopen(request, timeout=30) as response:  # nosec B310
             return response.read()
 
     # --- wrk ------------------------------------------------------------------------------
