@@ -86,7 +86,9 @@ class CuratedAdmin(SimpleHistoryAdmin):
     @admin.display(description=CheckboxInput().render("_", None, {"id": "action-toggle"}))
     def action_checkbox(self, obj):
         # Each selected row carries the revision the curator saw, checked in response_action.
-        return CheckboxInput({"class": "action-select", "aria-label": f"Select {obj}"}).render(
+        # Unticked until the curator ticks it: any non-empty value would render it ticked.
+        attrs = {"class": "action-select", "aria-label": f"Select {obj}"}
+        return CheckboxInput(attrs, check_test=lambda value: False).render(
             helpers.ACTION_CHECKBOX_NAME, f"{obj.pk}:{obj.revision}"
         )
 
