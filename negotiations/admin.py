@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.db import router, transaction
 from django.db.models import Count
 from django.forms import CheckboxInput
 from django.http import HttpResponseRedirect
@@ -9,6 +10,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from simple_history.models import to_historic
 
 from negotiations.forms import CuratedForm, VersionedForm
+from negotiations.history import linked_ids, restore_deleted_with
 from negotiations.models import (
     Citation,
     Demand,
@@ -54,16 +56,39 @@ class CuratedAdmin(SimpleHistoryAdmin):
     form = CuratedForm
 
     def get_form(self, request, obj=None, **kwargs):
-        if obj is not None and to_historic(obj) is not None:
-            # Reverting to an old revision: compare with the revision stored now, not then.
-            obj.revision = (
-                type(obj).objects.filter(pk=obj.pk).values_list("revision", flat=True).first() or 1
-            )
-        return super().get_form(request, obj, **kwargs)
+        historic = to_historic(obj) if obj is not None else None
+        form = super().get_form(request, obj, **kwargs)
+        if historic is None:
+            return form
+        # Reverting to an old revision: compare with the revision stored now, not then.
+        obj.revision = (
+            type(obj).objects.filter(pk=obj.pk).values_list("revision", flat=True).first() or 1
+        )
+        # ...and offer the links the revision had (a deleted record has none left to show).
+        links = linked_ids(historic)
+
+        class RevertForm(form):
+            def __init__(self, *args, **kwargs):
+                kwargs["initial"] = {**links, **(kwargs.get("initial") or {})}
+                super().__init__(*args, **kwargs)
+
+        return RevertForm
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # A restore writes the record, its dependants and its links: all of them, or none.
+        with transaction.atomic(using=router.db_for_write(self.model)):
+            return super().history_form_view(request, object_id, version_id, extra_context)
 
     def save_model(self, request, obj, form, change):
         obj._change_reason = form.cleaned_data.get("change_reason") or "Edited in a list"
+        restoring = (
+            to_historic(obj) is not None and not type(obj).objects.filter(pk=obj.pk).exists()
+        )
         super().save_model(request, obj, form, change)
+        if restoring:
+            restored, relinked = restore_deleted_with(obj, user=request.user)
+            if restored or relinked:
+                self.message_user(request, restore_message(restored, relinked))
 
     def save_formset(self, request, form, formset, change):
         reason = form.cleaned_data.get("change_reason", "")
@@ -78,7 +103,9 @@ class CuratedAdmin(SimpleHistoryAdmin):
     @admin.display(description=CheckboxInput().render("_", None, {"id": "action-toggle"}))
     def action_checkbox(self, obj):
         # Each selected row carries the revision the curator saw, checked in response_action.
-        return CheckboxInput({"class": "action-select", "aria-label": f"Select {obj}"}).render(
+        # Unticked until the curator ticks it: any non-empty value would render it ticked.
+        attrs = {"class": "action-select", "aria-label": f"Select {obj}"}
+        return CheckboxInput(attrs, check_test=lambda value: False).render(
             helpers.ACTION_CHECKBOX_NAME, f"{obj.pk}:{obj.revision}"
         )
 
@@ -103,6 +130,18 @@ class CuratedAdmin(SimpleHistoryAdmin):
             request.POST = request.POST.copy()
             request.POST.setlist(helpers.ACTION_CHECKBOX_NAME, list(seen))
         return super().response_action(request, queryset, **kwargs)
+
+
+def restore_message(restored, relinked):
+    def names(objects):
+        return "; ".join(f"{o._meta.verbose_name} {o}" for o in objects)
+
+    parts = []
+    if restored:
+        parts.append(f"Restored with it, as they were when it was deleted: {names(restored)}.")
+    if relinked:
+        parts.append(f"Linked to it again: {names(relinked)}.")
+    return " ".join(parts)
 
 
 class CitationInline(admin.StackedInline):

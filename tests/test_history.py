@@ -3,7 +3,19 @@
 import pytest
 from django.urls import reverse
 
-from negotiations.models import Citation, Demand
+from negotiations.history import data_version
+from negotiations.models import (
+    Citation,
+    Demand,
+    Disagreement,
+    Option,
+    Parameter,
+    Proposal,
+    Relation,
+    Section,
+    Topic,
+    Version,
+)
 from tests.conftest import admin_form_data
 
 pytestmark = pytest.mark.django_db
@@ -92,3 +104,194 @@ def test_change_log_and_feed_answer(client):
     feed = client.get(reverse("changes-feed"))
     assert feed.status_code == 200
     assert feed["Content-Type"].startswith("application/atom+xml")
+
+
+# Deleting takes dependants and links along; restoring brings them all back.
+
+DEMAND_FIELDS = [
+    f.attname
+    for f in Demand._meta.concrete_fields
+    if f.attname not in {"created_at", "updated_at", "revision", "search_vector"}
+]
+CITATION_FIELDS = ["pk", "source", "quote", "translation", "locator", "quote_verified", "order"]
+
+
+def demand_as_it_stands(pk):
+    demand = Demand.objects.get(pk=pk)
+    return {
+        "fields": {name: getattr(demand, name) for name in DEMAND_FIELDS},
+        "secondary topics": sorted(demand.secondary_topics.values_list("pk", flat=True)),
+        "citations": list(demand.citations.order_by("order", "pk").values(*CITATION_FIELDS)),
+        "parameters": list(
+            demand.parameters.order_by("pk").values(
+                "pk", "name", "bound", "value", "value_max", "unit", "note"
+            )
+        ),
+        "relations": sorted(demand.relations.values_list("pk", flat=True)),
+        "disagreements": sorted(demand.disagreements.values_list("pk", flat=True)),
+    }
+
+
+def delete_in_admin(client, obj):
+    url = reverse(f"admin:negotiations_{obj._meta.model_name}_delete", args=[obj.pk])
+    assert client.get(url).status_code == 200  # the confirmation page
+    response = client.post(url, {"post": "yes"})
+    assert response.status_code == 302
+    assert not type(obj).objects.filter(pk=obj.pk).exists()
+
+
+def restore_in_admin(client, model, pk, *, from_row, reason="Deleted by mistake"):
+    """Open the record's history, pick a revision and save it, as a curator does."""
+    history_page = client.get(
+        reverse(f"admin:negotiations_{model._meta.model_name}_history", args=[pk])
+    )
+    assert history_page.status_code == 200
+    rows = model.history.filter(id=pk)
+    row = (
+        rows.filter(history_type="-").first()
+        if from_row == "deletion"
+        else rows.exclude(history_type="-").first()
+    )
+    assert row.revert_url() in history_page.content.decode()
+    page = client.get(row.revert_url())
+    assert page.status_code == 200
+    response = client.post(row.revert_url(), admin_form_data(page, change_reason=reason))
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    return client.get(response.url)
+
+
+@pytest.mark.parametrize(
+    ("code", "from_row"),
+    [
+        ("UA-T-1", "last revision"),  # one quote unverified
+        ("RU-III-2", "deletion"),  # two relations and a secondary topic
+    ],
+)
+def test_a_deleted_demand_comes_back_with_its_quotes_numbers_and_links(
+    curator_client, code, from_row
+):
+    demand = Demand.objects.get(code=code)
+    before = demand_as_it_stands(demand.pk)
+    assert before["citations"] and before["parameters"]
+    assert before["relations"] and before["disagreements"]
+    assert any(not c["quote_verified"] for c in before["citations"]) or before["secondary topics"]
+    owners = [Relation.objects.get(pk=pk) for pk in before["relations"]] + [
+        Disagreement.objects.get(pk=pk) for pk in before["disagreements"]
+    ]
+
+    delete_in_admin(curator_client, demand)
+
+    assert not Citation.objects.filter(pk__in=[c["pk"] for c in before["citations"]]).exists()
+    assert not Parameter.objects.filter(demand_id=demand.pk).exists()
+    deleted_with = Citation.history.filter(demand_id=demand.pk, history_type="-")
+    assert {row.history_change_reason for row in deleted_with} == {f"Deleted with demand {code}"}
+    removed = f"Link to {code} removed: {code} was deleted"
+    for owner in owners:
+        latest = owner.history.first()
+        assert latest.history_change_reason == removed
+        assert latest.history_user.username == "curator"
+        assert not latest.demands.filter(demand_id=demand.pk).exists()
+        assert latest.prev_record.demands.filter(demand_id=demand.pk).exists()
+        history_page = curator_client.get(
+            reverse(f"admin:negotiations_{owner._meta.model_name}_history", args=[owner.pk])
+        )
+        assert removed in history_page.content.decode()
+    deletion = Demand.history.filter(id=demand.pk, history_type="-").get()
+    assert all(o.history.first().history_date == deletion.history_date for o in owners)
+
+    version_before_restore = data_version()[0]
+    page = restore_in_admin(curator_client, Demand, demand.pk, from_row=from_row)
+
+    assert demand_as_it_stands(demand.pk) == before
+    assert data_version()[0] > version_before_restore
+    assert "Restored with it" in page.content.decode()
+    restored = Citation.history.filter(demand_id=demand.pk, history_type="+").first()
+    assert restored.history_change_reason == f"Restored with demand {code}"
+    assert restored.history_user.username == "curator"
+    for owner in owners:
+        latest = owner.history.first()
+        assert latest.history_change_reason == f"Link to {code} restored: {code} was restored"
+        assert latest.demands.filter(demand_id=demand.pk).exists()
+    # The public page shows it again, quotes and all.
+    html = curator_client.get(reverse("demand", args=[code])).content.decode()
+    assert before["citations"][0]["quote"][:40] in html.replace("&#x27;", "'")
+
+
+def test_a_deleted_disagreement_comes_back_with_its_versions_and_their_quotes(curator_client):
+    disagreement = Disagreement.objects.get(code="D15")
+
+    def as_it_stands():
+        d = Disagreement.objects.get(pk=disagreement.pk)
+        return {
+            "title": d.title,
+            "assessment": d.assessment,
+            "demands": sorted(d.demands.values_list("pk", flat=True)),
+            "versions": list(d.versions.values("pk", "order", "claim")),
+            "citations": list(
+                Citation.objects.filter(version__disagreement=d)
+                .order_by("version__order", "order", "pk")
+                .values("version", *CITATION_FIELDS)
+            ),
+        }
+
+    before = as_it_stands()
+    assert len(before["versions"]) == 2 and len(before["citations"]) == 4 and before["demands"]
+
+    delete_in_admin(curator_client, disagreement)
+    assert not Version.objects.filter(disagreement_id=disagreement.pk).exists()
+    reasons = {
+        row.history_change_reason
+        for model in (Version, Citation)
+        for row in model.history.filter(history_type="-")
+        if row.history_change_reason and "D15" in row.history_change_reason
+    }
+    assert reasons == {"Deleted with disagreement D15"}
+    assert (
+        Citation.history.filter(
+            version_id__in=[v["pk"] for v in before["versions"]], history_type="-"
+        ).count()
+        == 4
+    )
+
+    restore_in_admin(curator_client, Disagreement, disagreement.pk, from_row="last revision")
+    assert as_it_stands() == before
+
+
+def test_a_deleted_section_comes_back_with_its_options(curator_client):
+    proposal = Proposal.objects.first()
+    section = Section(proposal=proposal, label="Z", title="A section to delete", order=99)
+    section._change_reason = "Test data"
+    section.save()
+    for order in (1, 2):
+        option = Option(section=section, label=f"Option {order}", title=f"Way {order}", order=order)
+        option._change_reason = "Test data"
+        option.save()
+    before = list(section.options.values("pk", "label", "title", "order"))
+
+    delete_in_admin(curator_client, section)
+    assert not Option.objects.filter(section_id=section.pk).exists()
+
+    restore_in_admin(curator_client, Section, section.pk, from_row="deletion")
+    assert (
+        list(Section.objects.get(pk=section.pk).options.values("pk", "label", "title", "order"))
+        == before
+    )
+    assert {r.history_change_reason for r in Option.history.filter(section_id=section.pk)} >= {
+        "Deleted with section Z",
+        "Restored with section Z",
+    }
+
+
+def test_deleting_a_topic_records_the_demands_that_lose_it_as_a_secondary_topic(curator_client):
+    topic = Topic(slug="spare", code="T99", name="Spare", description="Unused.", order=99)
+    topic._change_reason = "Test data"
+    topic.save()
+    demand = Demand.objects.get(code="RU-I-4")
+    demand._change_reason = "Test data"
+    demand.secondary_topics.add(topic)
+
+    delete_in_admin(curator_client, topic)
+
+    latest = demand.history.first()
+    assert latest.history_change_reason == "Link to T99 removed: T99 was deleted"
+    assert not latest.secondary_topics.filter(topic_id=topic.pk).exists()

@@ -1,5 +1,7 @@
 """Two curators on the same record: the second, stale save is refused and nothing is lost."""
 
+import re
+
 import pytest
 from django.contrib.admin import helpers
 from django.urls import reverse
@@ -105,3 +107,9 @@ def test_fresh_admin_action_runs_and_is_recorded(curator_client):
     assert demand.verified_on == timezone.localdate()
     assert demand.revision == seen_revision + 1
     assert demand.history.first().history_change_reason == "Quotes checked against their sources"
+
+
+def test_list_rows_start_unselected(curator_client):
+    html = curator_client.get(reverse("admin:negotiations_demand_changelist")).content.decode()
+    rows = re.findall(r"<input[^>]*action-select[^>]*>", html)
+    assert rows and not any("checked" in row for row in rows)
