@@ -67,6 +67,13 @@ def test_search_as_you_type_narrows_the_grid(site, page: Page):
 
 
 def test_back_and_forward_restore_each_state(site, page: Page):
+    restored = []
+    page.on(
+        "request",
+        lambda request: (
+            "hx-history-restore-request" in request.headers and restored.append(request.url)
+        ),
+    )
     page.goto(site.url + "/")
     page.get_by_label("Topic").select_option("neutrality")
     expect(page).to_have_url(re.compile(r"topic=neutrality"))
@@ -76,11 +83,44 @@ def test_back_and_forward_restore_each_state(site, page: Page):
     page.go_back()
     expect(page).to_have_url(re.compile(r"topic=neutrality(?!.*party=ukraine)"))
     expect(page.locator("table.comparison thead")).to_contain_text("Russia")
+    # The controls show the URL's filter, so the next change keeps it.
+    expect(page.get_by_label("Topic")).to_have_value("neutrality")
+    expect(page.get_by_label("Party")).to_have_value("")
     page.go_back()
     expect(page).to_have_url(site.url + "/")
     expect(page.locator("#result-count")).to_contain_text("76 provisions")
+    expect(page.get_by_label("Topic")).to_have_value("")
     page.go_forward()
     expect(page.locator("#result-count")).to_contain_text("5 provisions")
+    expect(page.get_by_label("Topic")).to_have_value("neutrality")
+    page.go_forward()
+    expect(page).to_have_url(re.compile(r"topic=neutrality.*party=ukraine"))
+    expect(page.get_by_label("Topic")).to_have_value("neutrality")
+    expect(page.get_by_label("Party")).to_have_value("ukraine")
+    # Each step asked the server for the whole page: htmx keeps no snapshot of the controls.
+    assert len(restored) == 4, restored
+    page.get_by_label("Kind").select_option(index=1)
+    expect(page).to_have_url(re.compile(r"topic=neutrality.*party=ukraine.*kind=\w"))
+
+
+def test_back_and_forward_restore_the_search_box(site, page: Page):
+    page.goto(site.url + "/search/")
+    page.get_by_label("Search").fill("Orthodox")
+    expect(page).to_have_url(re.compile(r"q=Orthodox"))
+    page.get_by_label("Search").fill("satellite")
+    expect(page).to_have_url(re.compile(r"q=satellite"))
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"q=Orthodox"))
+    expect(page.locator("#search-count")).to_contain_text("Orthodox")
+    expect(page.get_by_label("Search")).to_have_value("Orthodox")
+    page.go_back()
+    expect(page).to_have_url(site.url + "/search/")
+    expect(page.get_by_label("Search")).to_have_value("")
+    page.go_forward()
+    expect(page.get_by_label("Search")).to_have_value("Orthodox")
+    page.go_forward()
+    expect(page.locator("#search-count")).to_contain_text("satellite")
+    expect(page.get_by_label("Search")).to_have_value("satellite")
 
 
 def test_a_pushed_url_loaded_directly_renders_the_whole_page(site, page: Page):
