@@ -123,6 +123,12 @@ def test_back_and_forward_restore_the_search_box(site, page: Page):
     expect(page.get_by_label("Search")).to_have_value("satellite")
 
 
+def test_htmx_neither_evaluates_attributes_nor_runs_swapped_scripts(site, page: Page):
+    page.goto(site.url + "/")
+    config = page.evaluate("[htmx.config.allowEval, htmx.config.allowScriptTags]")
+    assert config == [False, False]
+
+
 def test_a_pushed_url_loaded_directly_renders_the_whole_page(site, page: Page):
     page.goto(site.url + "/?topic=neutrality&party=russia")
     expect(page.locator("h1")).to_have_text("What each side demands, topic by topic")
