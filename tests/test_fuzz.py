@@ -20,6 +20,8 @@ URLS = [
     "/rounds/",
     "/changes/",
     "/about/",
+    "/changes/feed/",
+    "/healthz",
 ]
 KNOWN_KEYS = [
     "topic",
