@@ -165,6 +165,55 @@ def test_a_bad_filter_shows_a_form_error_through_htmx(site, page: Page):
     )
 
 
+def fail_htmx_requests(page: Page, answer):
+    """Every htmx request fails as `answer` makes it; full page loads still work."""
+
+    def handle(route):
+        if route.request.headers.get("hx-request"):
+            answer(route)
+        else:
+            route.continue_()
+
+    page.route(re.compile(r"/\?"), handle)
+
+
+def test_a_failed_filter_says_so_and_marks_the_results_stale(site, page: Page):
+    page.goto(site.url + "/")
+    fail_htmx_requests(page, lambda route: route.fulfill(status=500, body="Server error"))
+    page.get_by_label("Topic").select_option("neutrality")
+    expect(page.locator("#result-count")).to_have_text(
+        "The page could not be updated (error 500). Reload to try again."
+    )
+    expect(page.locator("#results")).to_have_class(re.compile(r"\bis-stale\b"))
+    # The next update that works clears both.
+    page.unroute_all()
+    page.get_by_label("Topic").select_option("territory")
+    expect(page.locator("#result-count")).to_contain_text("for this filter")
+    expect(page.locator("#results")).not_to_have_class(re.compile(r"\bis-stale\b"))
+
+
+def test_a_filter_without_a_connection_says_so(site, page: Page):
+    page.goto(site.url + "/")
+    fail_htmx_requests(page, lambda route: route.abort("internetdisconnected"))
+    page.get_by_label("Topic").select_option("neutrality")
+    expect(page.locator("#result-count")).to_have_text(
+        "The page could not be updated (no connection). Reload to try again."
+    )
+    expect(page.locator("#results")).to_have_class(re.compile(r"\bis-stale\b"))
+
+
+def test_a_failed_back_says_so(site, page: Page):
+    page.goto(site.url + "/?topic=neutrality")
+    page.get_by_label("Party").select_option("ukraine")
+    expect(page).to_have_url(re.compile(r"party=ukraine"))
+    fail_htmx_requests(page, lambda route: route.fulfill(status=502, body="Bad gateway"))
+    page.go_back()
+    expect(page.locator("#result-count")).to_have_text(
+        "The page could not be updated (error 502). Reload to try again."
+    )
+    expect(page.locator("#main")).to_have_class(re.compile(r"\bis-stale\b"))
+
+
 def test_citation_marker_leads_to_the_source_page(site, page: Page):
     page.goto(site.url + "/?topic=nuclear")
     marker = page.locator("a.cite").first
