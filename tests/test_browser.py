@@ -202,6 +202,15 @@ def test_a_filter_without_a_connection_says_so(site, page: Page):
     expect(page.locator("#results")).to_have_class(re.compile(r"\bis-stale\b"))
 
 
+def test_in_debug_mode_a_failed_filter_keeps_the_page(site, page: Page, settings):
+    settings.DEBUG = True  # what `make run` serves
+    page.goto(site.url + "/")
+    fail_htmx_requests(page, lambda route: route.fulfill(status=500, body="<style>b{}</style>"))
+    page.get_by_label("Topic").select_option("neutrality")
+    expect(page.locator("#result-count")).to_contain_text("could not be updated (error 500)")
+    expect(page.locator("h1")).to_have_text("What each side demands, topic by topic")
+
+
 def test_a_failed_back_says_so(site, page: Page):
     page.goto(site.url + "/?topic=neutrality")
     page.get_by_label("Party").select_option("ukraine")
