@@ -40,8 +40,9 @@ def request_log(get_response):
 
 
 class PageCache:
-    """Whole responses of public pages, keyed on the data version, the URL, HX-Request and
-    whether the client takes gzip (the response varies on all of them).
+    """Whole responses of public pages, keyed on the data version, the scheme, host and URL,
+    HX-Request and whether the client takes gzip (the response varies on all of them: pages
+    such as a demand's carry absolute links).
 
     Any change to curated data bumps the version (see negotiations.history), so a cached page
     is never served after the data behind it changed. The key doubles as the ETag, so browsers
@@ -59,7 +60,8 @@ class PageCache:
             "HX-History-Restore-Request"
         )
         gzip = bool(ACCEPTS_GZIP.search(request.headers.get("Accept-Encoding", "")))
-        key = f"{version}|{fragment}|{gzip}|{request.get_full_path()}"
+        url = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
+        key = f"{version}|{fragment}|{gzip}|{url}"
         key = hashlib.sha256(key.encode()).hexdigest()
         etag = f'"{key[:32]}"'
         if etag in request.headers.get("If-None-Match", ""):

@@ -16,7 +16,7 @@ from django.contrib.postgres.search import (
     SearchVector,
     SearchVectorField,
 )
-from django.core.validators import URLValidator
+from django.core.validators import URLValidator, validate_slug
 from django.db import connections, models
 from django.db.models import F, FloatField, Q, Subquery, Value
 from django.db.models.functions import Coalesce, Length, Trim
@@ -456,6 +456,8 @@ class Demand(Timestamped):
     code = models.CharField(
         max_length=20,
         unique=True,
+        # Slug-safe, as the demand page's URL pattern expects.
+        validators=[validate_slug],
         help_text="Stable identifier, e.g. RU-II-O2-3: party, section, option, item.",
     )
     section = models.ForeignKey(Section, models.PROTECT, related_name="demands")

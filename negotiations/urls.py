@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import path
+from django.views.decorators.http import require_safe
 
 from negotiations import views
 from negotiations.api import api
@@ -8,7 +9,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("search/", views.search, name="search"),
     path("compare/", views.compare, name="compare"),
-    path("demands/<str:code>/", views.demand_detail, name="demand"),
+    path("demands/<slug:code>/", views.demand_detail, name="demand"),
     path("proposals/<slug:slug>/", views.proposal_detail, name="proposal"),
     path("topics/<slug:slug>/", views.topic_detail, name="topic"),
     path("sources/", views.source_list, name="sources"),
@@ -18,7 +19,8 @@ urlpatterns = [
     path("changes/", views.changes, name="changes"),
     path("about/", views.about, name="about"),
     path("about/dataset.json", views.dataset, name="dataset"),
-    path("changes/feed/", views.ChangesFeed(), name="changes-feed"),
+    # A Feed instance answers any method; the feed is read-only.
+    path("changes/feed/", require_safe(views.ChangesFeed()), name="changes-feed"),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
     path("api/", api.urls),

@@ -555,6 +555,7 @@ def compare(request):
     return render(request, "negotiations/compare.html", context, status=status)
 
 
+@require_safe
 def healthz(request):
     """200 when the database answers, 503 when it does not; for load balancers and monitors."""
     try:

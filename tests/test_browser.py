@@ -67,6 +67,13 @@ def test_search_as_you_type_narrows_the_grid(site, page: Page):
 
 
 def test_back_and_forward_restore_each_state(site, page: Page):
+    restored = []
+    page.on(
+        "request",
+        lambda request: (
+            "hx-history-restore-request" in request.headers and restored.append(request.url)
+        ),
+    )
     page.goto(site.url + "/")
     page.get_by_label("Topic").select_option("neutrality")
     expect(page).to_have_url(re.compile(r"topic=neutrality"))
@@ -76,11 +83,50 @@ def test_back_and_forward_restore_each_state(site, page: Page):
     page.go_back()
     expect(page).to_have_url(re.compile(r"topic=neutrality(?!.*party=ukraine)"))
     expect(page.locator("table.comparison thead")).to_contain_text("Russia")
+    # The controls show the URL's filter, so the next change keeps it.
+    expect(page.get_by_label("Topic")).to_have_value("neutrality")
+    expect(page.get_by_label("Party")).to_have_value("")
     page.go_back()
     expect(page).to_have_url(site.url + "/")
     expect(page.locator("#result-count")).to_contain_text("76 provisions")
+    expect(page.get_by_label("Topic")).to_have_value("")
     page.go_forward()
     expect(page.locator("#result-count")).to_contain_text("5 provisions")
+    expect(page.get_by_label("Topic")).to_have_value("neutrality")
+    page.go_forward()
+    expect(page).to_have_url(re.compile(r"topic=neutrality.*party=ukraine"))
+    expect(page.get_by_label("Topic")).to_have_value("neutrality")
+    expect(page.get_by_label("Party")).to_have_value("ukraine")
+    # Each step asked the server for the whole page: htmx keeps no snapshot of the controls.
+    assert len(restored) == 4, restored
+    page.get_by_label("Kind").select_option(index=1)
+    expect(page).to_have_url(re.compile(r"topic=neutrality.*party=ukraine.*kind=\w"))
+
+
+def test_back_and_forward_restore_the_search_box(site, page: Page):
+    page.goto(site.url + "/search/")
+    page.get_by_label("Search").fill("Orthodox")
+    expect(page).to_have_url(re.compile(r"q=Orthodox"))
+    page.get_by_label("Search").fill("satellite")
+    expect(page).to_have_url(re.compile(r"q=satellite"))
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"q=Orthodox"))
+    expect(page.locator("#search-count")).to_contain_text("Orthodox")
+    expect(page.get_by_label("Search")).to_have_value("Orthodox")
+    page.go_back()
+    expect(page).to_have_url(site.url + "/search/")
+    expect(page.get_by_label("Search")).to_have_value("")
+    page.go_forward()
+    expect(page.get_by_label("Search")).to_have_value("Orthodox")
+    page.go_forward()
+    expect(page.locator("#search-count")).to_contain_text("satellite")
+    expect(page.get_by_label("Search")).to_have_value("satellite")
+
+
+def test_htmx_neither_evaluates_attributes_nor_runs_swapped_scripts(site, page: Page):
+    page.goto(site.url + "/")
+    config = page.evaluate("[htmx.config.allowEval, htmx.config.allowScriptTags]")
+    assert config == [False, False]
 
 
 def test_a_pushed_url_loaded_directly_renders_the_whole_page(site, page: Page):
@@ -117,6 +163,64 @@ def test_a_bad_filter_shows_a_form_error_through_htmx(site, page: Page):
     expect(page.locator("#results [role=alert]")).to_contain_text(
         "Some filter values are not valid"
     )
+
+
+def fail_htmx_requests(page: Page, answer):
+    """Every htmx request fails as `answer` makes it; full page loads still work."""
+
+    def handle(route):
+        if route.request.headers.get("hx-request"):
+            answer(route)
+        else:
+            route.continue_()
+
+    page.route(re.compile(r"/\?"), handle)
+
+
+def test_a_failed_filter_says_so_and_marks_the_results_stale(site, page: Page):
+    page.goto(site.url + "/")
+    fail_htmx_requests(page, lambda route: route.fulfill(status=500, body="Server error"))
+    page.get_by_label("Topic").select_option("neutrality")
+    expect(page.locator("#result-count")).to_have_text(
+        "The page could not be updated (error 500). Reload to try again."
+    )
+    expect(page.locator("#results")).to_have_class(re.compile(r"\bis-stale\b"))
+    # The next update that works clears both.
+    page.unroute_all()
+    page.get_by_label("Topic").select_option("territory")
+    expect(page.locator("#result-count")).to_contain_text("for this filter")
+    expect(page.locator("#results")).not_to_have_class(re.compile(r"\bis-stale\b"))
+
+
+def test_a_filter_without_a_connection_says_so(site, page: Page):
+    page.goto(site.url + "/")
+    fail_htmx_requests(page, lambda route: route.abort("internetdisconnected"))
+    page.get_by_label("Topic").select_option("neutrality")
+    expect(page.locator("#result-count")).to_have_text(
+        "The page could not be updated (no connection). Reload to try again."
+    )
+    expect(page.locator("#results")).to_have_class(re.compile(r"\bis-stale\b"))
+
+
+def test_in_debug_mode_a_failed_filter_keeps_the_page(site, page: Page, settings):
+    settings.DEBUG = True  # what `make run` serves
+    page.goto(site.url + "/")
+    fail_htmx_requests(page, lambda route: route.fulfill(status=500, body="<style>b{}</style>"))
+    page.get_by_label("Topic").select_option("neutrality")
+    expect(page.locator("#result-count")).to_contain_text("could not be updated (error 500)")
+    expect(page.locator("h1")).to_have_text("What each side demands, topic by topic")
+
+
+def test_a_failed_back_says_so(site, page: Page):
+    page.goto(site.url + "/?topic=neutrality")
+    page.get_by_label("Party").select_option("ukraine")
+    expect(page).to_have_url(re.compile(r"party=ukraine"))
+    fail_htmx_requests(page, lambda route: route.fulfill(status=502, body="Bad gateway"))
+    page.go_back()
+    expect(page.locator("#result-count")).to_have_text(
+        "The page could not be updated (error 502). Reload to try again."
+    )
+    expect(page.locator("#main")).to_have_class(re.compile(r"\bis-stale\b"))
 
 
 def test_citation_marker_leads_to_the_source_page(site, page: Page):
@@ -183,8 +287,19 @@ def test_no_console_errors_and_no_request_to_another_host(site, page: Page):
     errors, hosts = [], set()
     page.on("console", lambda message: message.type == "error" and errors.append(message.text))
     page.on("request", lambda request: hosts.add(request.url.split("/")[2]))
+    # Chromium reports a blocked inline style or script as an event, whatever the console says.
+    page.add_init_script(
+        "window.__violations = [];"
+        "document.addEventListener('securitypolicyviolation', event =>"
+        " window.__violations.push(event.violatedDirective + ' ' + event.blockedURI));"
+    )
     page.goto(site.url + "/")
+    expect(page.locator("#result-count")).to_contain_text("76 provisions")
+    assert page.evaluate("window.__violations") == []
     page.get_by_label("Topic").select_option("territory")
     expect(page.locator("#result-count")).to_contain_text("for this filter")
+    page.go_back()
+    expect(page.get_by_label("Topic")).to_have_value("")
+    assert page.evaluate("window.__violations") == []
     assert errors == []
     assert hosts == {site.url.split("/")[2]}

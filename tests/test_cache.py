@@ -87,6 +87,19 @@ def test_fragments_are_cached_apart_from_full_pages(cache_backend, client):
     assert "<html" in client.get("/", {"topic": "territory"}).content.decode()
 
 
+def test_each_host_and_scheme_gets_its_own_absolute_links(cache_backend, client):
+    page = "/demands/RU-I-4/"
+    assert (
+        "http://localhost/demands/RU-I-4/"
+        in client.get(page, HTTP_HOST="localhost").content.decode()
+    )
+    other_host = client.get(page, HTTP_HOST="127.0.0.1").content.decode()
+    assert "http://127.0.0.1/demands/RU-I-4/" in other_host
+    assert "localhost" not in other_host
+    secure = client.get(page, HTTP_HOST="localhost", secure=True).content.decode()
+    assert "https://localhost/demands/RU-I-4/" in secure
+
+
 def test_a_history_revert_is_visible_on_the_next_request(cache_backend, client, curator_client):
     edit_summary(curator_client, "RU-I-4", "Edited before a revert")
     assert "Edited before a revert" in client.get("/").content.decode()

@@ -86,3 +86,12 @@ def test_a_range_parameter_needs_an_upper_end():
         Parameter.objects.create(
             demand=demand, name="x", bound=Parameter.Bound.RANGE, value=3, unit="days"
         )
+
+
+@pytest.mark.parametrize("code", ["RU I 4", "RU/I/4", "RU-I-4\x00", "РУ-1"])
+def test_a_demand_code_must_fit_its_url(code):
+    demand = Demand.objects.get(code="RU-I-4")
+    demand.code = code
+    with pytest.raises(ValidationError) as error:
+        demand.full_clean()
+    assert "code" in error.value.message_dict

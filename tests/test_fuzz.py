@@ -1,4 +1,5 @@
-"""Hostile query strings on every public URL: a 2xx, 3xx, 400, 404 or 405, never a 500."""
+"""Hostile query strings and path segments on every public URL: a 2xx, 3xx, 400, 404 or 405,
+never a 500."""
 
 from urllib.parse import quote
 
@@ -20,6 +21,8 @@ URLS = [
     "/rounds/",
     "/changes/",
     "/about/",
+    "/changes/feed/",
+    "/healthz",
 ]
 KNOWN_KEYS = [
     "topic",
@@ -92,3 +95,34 @@ def test_public_pages_answer_head_as_monitors_and_link_checkers_ask(client):
 def test_writes_to_public_pages_are_refused(client, method):
     for url in URLS:
         assert getattr(client, method)(url).status_code == 405, url
+
+
+# Every public URL with a path parameter, and segments no record's key can be.
+PATH_PARAMETER_URLS = [
+    "/demands/{}/",
+    "/proposals/{}/",
+    "/topics/{}/",
+    "/sources/{}/",
+    "/parties/{}/",
+]
+HOSTILE_SEGMENTS = [
+    "%00",
+    "RU-I-4%00",
+    "%ff",
+    "%FF%FE",
+    "%ED%A0%80",  # an encoded lone surrogate
+    "x" * 10_000,
+    "%00" * 1_000,
+    "é",
+    "Россия",
+    "%F0%9F%98%80",
+    "%2e%2e",
+    " ",
+]
+
+
+@pytest.mark.parametrize("pattern", PATH_PARAMETER_URLS)
+@pytest.mark.parametrize("segment", HOSTILE_SEGMENTS, ids=lambda segment: segment[:12])
+def test_hostile_path_segments_are_not_found(client, pattern, segment):
+    # PostgreSQL refuses NUL in text: a key that reached the database would answer 500.
+    assert client.get(pattern.format(segment)).status_code == 404
