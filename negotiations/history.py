@@ -8,6 +8,7 @@ restoring" below.
 """
 
 import datetime
+import functools
 from collections import defaultdict
 
 from django.db import connection
@@ -191,6 +192,7 @@ def _name(obj):
     return f"{obj._meta.verbose_name} {label(obj)}"
 
 
+@functools.cache  # the models do not change while the process runs
 def dependants(model):
     """(model, foreign key column) of every curated model whose rows a delete of `model` takes."""
     return [
@@ -200,6 +202,7 @@ def dependants(model):
     ]
 
 
+@functools.cache  # the models do not change while the process runs
 def parents(model):
     """(model, foreign key column) of every curated model whose delete takes `model` along."""
     return [
@@ -210,6 +213,7 @@ def parents(model):
     ]
 
 
+@functools.cache  # the models do not change while the process runs
 def links_to(model):
     """The curated many-to-many fields that point at `model` (Relation.demands for Demand)."""
     return [

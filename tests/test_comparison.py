@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from negotiations.models import Citation, Demand, Source
+from tests.pages import shown_codes
 
 pytestmark = pytest.mark.django_db
 
@@ -111,13 +112,13 @@ def test_each_filter_narrows_the_grid(client, params, present, absent):
 )
 def test_the_count_is_of_the_provisions_in_the_rows_shown(client, params):
     html = client.get("/", params).content.decode()
-    codes = set(re.findall(r'class="demand-summary"><a href="/demands/([^/]+)/"', html))
+    codes = set(shown_codes(html))
     assert f"{len(codes)} provisions shown for this filter" in html
 
 
 def test_the_count_says_when_a_provision_is_listed_under_two_topics(client):
     html = client.get("/").content.decode()
-    listings = re.findall(r'class="demand-summary"><a href="/demands/([^/]+)/"', html)
+    listings = shown_codes(html)
     assert len(listings) > len(set(listings))  # some provisions have a secondary topic
     assert (
         f"{len(set(listings))} provisions shown ({len(listings)} listings: some provisions"

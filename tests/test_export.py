@@ -10,13 +10,9 @@ from django.urls import reverse
 
 from negotiations.exports import DEMAND_COLUMNS, SOURCE_COLUMNS
 from negotiations.models import Source
+from tests.pages import shown_codes
 
 pytestmark = pytest.mark.django_db
-
-
-def shown_codes(html):
-    """Demand codes linked from the page's demand summaries, in page order."""
-    return re.findall(r'class="demand-summary"><a href="/demands/([^/]+)/"', html)
 
 
 def csv_rows(response):
