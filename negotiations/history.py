@@ -50,8 +50,8 @@ TRACKED = [
     Version,
 ]
 ACTIONS = {"+": "Added", "~": "Changed", "-": "Deleted"}
-# Fields that say nothing to a reader when they change.
-QUIET_FIELDS = {"updated_at", "created_at", "revision"}
+# Fields that say nothing to a reader when they change (a link check's status says it all).
+QUIET_FIELDS = {"updated_at", "created_at", "revision", "link_checked", "archive_checked"}
 
 
 def bulk_create(model, objects, *, reason):
@@ -89,10 +89,11 @@ def describe(record, previous):
     text = f"{action} {kind} {label(record)}"
     if record.history_type != "~" or previous is None:
         return text + "."
+    kept = {field.name for field in record._meta.concrete_fields}  # not the search columns
     fields = [
         field.name
         for field in record.instance_type._meta.concrete_fields
-        if field.name not in QUIET_FIELDS and field.serialize  # not derived search columns
+        if field.name not in QUIET_FIELDS and field.name in kept
     ]
     delta = record.diff_against(previous, included_fields=fields, foreign_keys_are_objs=False)
     changes = delta.changes
