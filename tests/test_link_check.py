@@ -18,7 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from negotiations.curated import FIXTURE_FILES
-from negotiations.history import bump_data_version, data_version
+from negotiations.history import bump_data_version, data_version, recent_changes
 from negotiations.management.commands.check_links import USER_AGENT, check
 from negotiations.models import Citation, Demand, LinkStatus, Source
 from tests.conftest import admin_form_data
@@ -186,6 +186,10 @@ def test_a_changed_status_is_one_revision_with_the_reason_link_check(base):
     assert latest.history_change_reason == "Link check"
     assert latest.link_status == LinkStatus.OK
     assert data_version()[0] > version
+    [change] = [c for c in recent_changes() if c["record"].history_id == latest.history_id]
+    assert change["description"].endswith(
+        "link status: unchecked → ok; link detail: empty → HTTP 200."
+    )
 
 
 def test_an_unchanged_run_records_nothing_and_leaves_the_data_version(base):
