@@ -282,11 +282,29 @@ class DemandAdmin(CuratedAdmin):
 
 @admin.register(Source)
 class SourceAdmin(CuratedAdmin):
-    list_display = ("publisher", "title", "kind", "published", "language", "has_url")
-    list_filter = ("kind", "language", "publisher")
+    list_display = (
+        "publisher",
+        "title",
+        "kind",
+        "published",
+        "language",
+        "has_url",
+        "link_status",
+        "archive_status",
+    )
+    list_filter = ("kind", "language", "link_status", "archive_status", "publisher")
     search_fields = ("title", "publisher", "url", "reliability_note")
     prepopulated_fields = {"slug": ("publisher", "title")}
-    readonly_fields = TIMESTAMPS
+    # What manage.py check_links found: shown, never edited, and kept by a curator's save.
+    readonly_fields = (
+        *TIMESTAMPS,
+        "link_status",
+        "link_detail",
+        "link_checked",
+        "archive_status",
+        "archive_detail",
+        "archive_checked",
+    )
 
     @admin.display(boolean=True, description="URL known", ordering="url")
     def has_url(self, source):

@@ -50,8 +50,8 @@ TRACKED = [
     Version,
 ]
 ACTIONS = {"+": "Added", "~": "Changed", "-": "Deleted"}
-# Fields that say nothing to a reader when they change.
-QUIET_FIELDS = {"updated_at", "created_at", "revision"}
+# Fields that say nothing to a reader when they change (a link check's status says it all).
+QUIET_FIELDS = {"updated_at", "created_at", "revision", "link_checked", "archive_checked"}
 
 
 def bulk_create(model, objects, *, reason):
@@ -89,16 +89,25 @@ def describe(record, previous):
     text = f"{action} {kind} {label(record)}"
     if record.history_type != "~" or previous is None:
         return text + "."
+    kept = {field.name for field in record._meta.concrete_fields}  # no search columns
     fields = [
-        field.name
+        field
         for field in record.instance_type._meta.concrete_fields
-        if field.name not in QUIET_FIELDS and field.serialize  # not derived search columns
+        if field.name not in QUIET_FIELDS and field.name in kept
     ]
-    delta = record.diff_against(previous, included_fields=fields, foreign_keys_are_objs=False)
-    changes = delta.changes
+    editable = [field.name for field in fields if field.editable]
+    delta = record.diff_against(previous, included_fields=editable, foreign_keys_are_objs=False)
+    changes = [(change.field, change.old, change.new) for change in delta.changes]
+    # diff_against() leaves out fields no form edits, such as a link check's findings.
+    for field in fields:
+        old, new = getattr(previous, field.attname), getattr(record, field.attname)
+        if not field.editable and old != new:
+            changes.append((field.name, old, new))
     if not changes:
         return text + " (no visible change)."
-    parts = [f"{c.field.replace('_', ' ')}: {_short(c.old)} → {_short(c.new)}" for c in changes]
+    parts = [
+        f"{name.replace('_', ' ')}: {_short(old)} → {_short(new)}" for name, old, new in changes
+    ]
     return f"{text}: " + "; ".join(parts) + "."
 
 

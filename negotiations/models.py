@@ -590,6 +590,18 @@ class Parameter(Timestamped):
         return f"{self.name}: {prefix}{self.value:,} {self.get_unit_display()}"
 
 
+class LinkStatus(models.TextChoices):
+    """What a link check found at a source's address (see manage.py check_links)."""
+
+    UNCHECKED = "unchecked", "Not checked"
+    OK = "ok", "Answers"
+    # The server answered but turns robots away (401, 403, 429), or did not answer in time:
+    # the page may well be there, so readers are told nothing.
+    REFUSED = "refused", "Refused or timed out"
+    # 404 or 410, no such host, or nothing listening.
+    DEAD = "dead", "Dead"
+
+
 class Source(Timestamped):
     class Kind(models.TextChoices):
         PRIMARY = "primary", "Primary text"
@@ -626,6 +638,38 @@ class Source(Timestamped):
     language = models.CharField(max_length=10, default="en", help_text="ISO 639-1 code.")
     kind = models.CharField(max_length=20, choices=Kind)
     reliability_note = models.TextField(blank=True)
+    # What `manage.py check_links` found at the url and at the archived copy. Machine findings,
+    # not curated data: no form edits them and the fixtures leave them out (serialize=False);
+    # the history keeps them, so a "no longer answers" on a page can be traced to its check.
+    link_status = models.CharField(
+        max_length=10,
+        choices=LinkStatus,
+        default=LinkStatus.UNCHECKED,
+        editable=False,
+        serialize=False,
+    )
+    link_detail = models.CharField(
+        max_length=100,
+        blank=True,
+        editable=False,
+        serialize=False,
+        help_text='What answered, e.g. "HTTP 404" or "connection refused".',
+    )
+    link_checked = models.DateTimeField(
+        null=True,
+        editable=False,
+        serialize=False,
+        help_text="When the link check found the current status.",
+    )
+    archive_status = models.CharField(
+        max_length=10,
+        choices=LinkStatus,
+        default=LinkStatus.UNCHECKED,
+        editable=False,
+        serialize=False,
+    )
+    archive_detail = models.CharField(max_length=100, blank=True, editable=False, serialize=False)
+    archive_checked = models.DateTimeField(null=True, editable=False, serialize=False)
 
     objects = SlugManager()
 
@@ -642,13 +686,35 @@ class Source(Timestamped):
             models.CheckConstraint(
                 condition=~Q(url="") | ~Q(url_note=""), name="source_missing_url_explained"
             ),
+            models.CheckConstraint(
+                condition=Q(link_status__in=LinkStatus.values), name="source_link_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(archive_status__in=LinkStatus.values),
+                name="source_archive_status_valid",
+            ),
         ]
 
     def __str__(self):
         return f"{self.publisher} — {self.title}"
 
+    def save(self, *args, **kwargs):
+        # A finding is about the address it was made for: a new address has not been checked.
+        if not self._state.adding:
+            stored = Source.objects.filter(pk=self.pk).values("url", "archived_url").first()
+            unchecked = (LinkStatus.UNCHECKED, "", None)
+            if stored and stored["url"] != self.url:
+                self.link_status, self.link_detail, self.link_checked = unchecked
+            if stored and stored["archived_url"] != self.archived_url:
+                self.archive_status, self.archive_detail, self.archive_checked = unchecked
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self):
         return reverse("source", args=[self.slug])
+
+    @property
+    def link_is_dead(self):
+        return self.link_status == LinkStatus.DEAD
 
     def natural_key(self):
         return (self.slug,)
@@ -763,7 +829,7 @@ class Marker(NamedTuple):
     """A numbered link from a listed demand to one of its sources."""
 
     href: str  # the quote on its source's page on this site
-    url: str  # the source itself, printed after the marker
+    url: str  # the source itself (its copy when the original is dead), printed after the marker
     publisher: str
     title: str
     verified: bool  # whether the quote was re-checked against a copy of the page
@@ -785,14 +851,17 @@ class CitationQuerySet(models.QuerySet):
             "source__slug",
             "source__url",
             "source__archived_url",
+            "source__link_status",
             "source__publisher",
             "source__title",
         )
-        for demand, pk, verified, slug, url, archived_url, publisher, title in rows:
+        for demand, pk, verified, slug, url, archived_url, link, publisher, title in rows:
             if slug not in hrefs:
                 hrefs[slug] = reverse("source", args=[slug])
             href = f"{hrefs[slug]}#citation-{pk}"
-            marker = Marker(href, url or archived_url, publisher, title, verified)
+            # A dead original sends the reader to the copy, when there is one.
+            address = archived_url or url if link == LinkStatus.DEAD else url or archived_url
+            marker = Marker(href, address, publisher, title, verified)
             by_demand[demand].append(marker)
         return by_demand
 

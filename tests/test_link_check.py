@@ -1,0 +1,343 @@
+"""Citations survive link rot: a check finds dead addresses, and pages send readers to the copy.
+
+The checks run against a real HTTP server on 127.0.0.1, started here, and a port nothing
+listens on.
+"""
+
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from negotiations.curated import FIXTURE_FILES
+from negotiations.history import bump_data_version, data_version, recent_changes
+from negotiations.management.commands.check_links import USER_AGENT, check
+from negotiations.models import Citation, Demand, LinkStatus, Source
+from tests.conftest import admin_form_data
+
+pytestmark = pytest.mark.django_db
+
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+SLOW = 1.5  # seconds the slow path takes; the checks here give up after TIMEOUT
+TIMEOUT = 0.5
+# Sources cited by a demand and with a known address.
+SOURCE = "kyiv-independent-russia-passes-peace-memorandum"
+
+
+class Pages(BaseHTTPRequestHandler):
+    """Each path answers one way a server out there does."""
+
+    def do_HEAD(self):
+        self.answer(head=True)
+
+    def do_GET(self):
+        self.answer(head=False)
+
+    def answer(self, head):
+        self.server.seen.append((self.command, self.path, self.headers["User-Agent"]))
+        code, headers = {
+            "/ok": (200, {}),
+            "/missing": (404, {}),
+            "/gone": (410, {}),
+            "/forbidden": (403, {}),
+            "/no-head": (405 if head else 200, {}),
+            "/head-forbidden": (403 if head else 200, {}),
+            "/moved": (301, {"Location": "/ok"}),
+            "/moved-away": (302, {"Location": "/missing"}),
+            "/slow": (200, {}),
+        }.get(self.path, (404, {}))
+        if self.path == "/slow":
+            time.sleep(SLOW)
+        self.send_response(code)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        if not head:
+            self.wfile.write(b"ok")
+
+    def log_message(self, *args):
+        pass  # keep the test output clean
+
+
+@pytest.fixture(scope="module")
+def server():
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Pages)
+    httpd.seen = []
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield httpd
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def base(server):
+    return f"http://127.0.0.1:{server.server_address[1]}"
+
+
+@pytest.fixture(scope="module")
+def unused_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def check_source(slug, **options):
+    call_command("check_links", slug=slug, timeout=TIMEOUT, stdout=None, **options)
+
+
+def point(slug, url, archived_url=""):
+    """Give a source these addresses, unchecked, without recording a revision."""
+    Source.objects.filter(slug=slug).update(
+        url=url,
+        archived_url=archived_url,
+        link_status=LinkStatus.UNCHECKED,
+        archive_status=LinkStatus.UNCHECKED,
+    )
+
+
+def mark_dead(slug, archived_url="https://web.archive.org/web/2025/example"):
+    """A source whose original no longer answers and which has a copy."""
+    Source.objects.filter(slug=slug).update(
+        archived_url=archived_url,
+        link_status=LinkStatus.DEAD,
+        link_detail="HTTP 404",
+        link_checked="2026-12-03T06:00:00Z",
+        archive_status=LinkStatus.OK,
+    )
+    return Source.objects.get(slug=slug)
+
+
+# The check
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "detail"),
+    [
+        ("/ok", LinkStatus.OK, "HTTP 200"),
+        ("/missing", LinkStatus.DEAD, "HTTP 404"),
+        ("/gone", LinkStatus.DEAD, "HTTP 410"),
+        ("/forbidden", LinkStatus.REFUSED, "HTTP 403"),
+        ("/no-head", LinkStatus.OK, "HTTP 200"),
+        ("/head-forbidden", LinkStatus.OK, "HTTP 200"),
+        ("/moved", LinkStatus.OK, "HTTP 200"),
+        ("/moved-away", LinkStatus.DEAD, "HTTP 404"),
+        ("/slow", LinkStatus.REFUSED, "timed out"),
+    ],
+)
+def test_each_kind_of_answer_gets_its_status(base, path, status, detail):
+    assert check(base + path, timeout=TIMEOUT) == (status, detail)
+
+
+def test_nothing_listening_is_a_dead_link(unused_port):
+    found = check(f"http://127.0.0.1:{unused_port}/page", timeout=TIMEOUT)
+    assert found == (LinkStatus.DEAD, "connection refused")
+
+
+def test_head_comes_first_and_get_only_when_head_is_refused(server, base):
+    server.seen.clear()
+    check(base + "/ok", timeout=TIMEOUT)
+    check(base + "/no-head", timeout=TIMEOUT)
+    assert [(method, path) for method, path, _ in server.seen] == [
+        ("HEAD", "/ok"),
+        ("HEAD", "/no-head"),
+        ("GET", "/no-head"),
+    ]
+    assert {agent for _, _, agent in server.seen} == {USER_AGENT}
+    assert "negotiations" in USER_AGENT
+
+
+# The command
+
+
+def test_the_command_records_the_address_and_the_copy(base):
+    point(SOURCE, base + "/ok", base + "/forbidden")
+    check_source(SOURCE)
+    source = Source.objects.get(slug=SOURCE)
+    assert (source.link_status, source.link_detail) == (LinkStatus.OK, "HTTP 200")
+    assert (source.archive_status, source.archive_detail) == (LinkStatus.REFUSED, "HTTP 403")
+    assert source.link_checked is not None and source.archive_checked is not None
+
+
+def test_a_dead_link_fails_the_command_and_names_it(base):
+    point(SOURCE, base + "/missing")
+    with pytest.raises(CommandError, match=r"1 dead link: .*/missing"):
+        check_source(SOURCE)
+    assert Source.objects.get(slug=SOURCE).link_status == LinkStatus.DEAD
+
+
+def test_a_changed_status_is_one_revision_with_the_reason_link_check(base):
+    point(SOURCE, base + "/ok")
+    source = Source.objects.get(slug=SOURCE)
+    revisions, version = source.history.count(), data_version()[0]
+    check_source(SOURCE)
+    assert source.history.count() == revisions + 1
+    latest = source.history.latest("history_id")
+    assert latest.history_change_reason == "Link check"
+    assert latest.link_status == LinkStatus.OK
+    assert data_version()[0] > version
+    [change] = [c for c in recent_changes() if c["record"].history_id == latest.history_id]
+    assert change["description"].endswith(
+        "link status: unchecked → ok; link detail: empty → HTTP 200."
+    )
+
+
+def test_an_unchanged_run_records_nothing_and_leaves_the_data_version(base):
+    point(SOURCE, base + "/ok", base + "/no-head")
+    check_source(SOURCE)
+    source = Source.objects.get(slug=SOURCE)
+    revisions, version = source.history.count(), data_version()
+
+    check_source(SOURCE)
+    assert source.history.count() == revisions
+    assert data_version() == version
+    assert Source.objects.get(slug=SOURCE).revision == source.revision
+
+
+def test_slug_checks_that_source_only(base):
+    point(SOURCE, base + "/ok")
+    other = Source.objects.exclude(slug=SOURCE).exclude(url="").first()
+    point(other.slug, base + "/ok")
+    check_source(SOURCE)
+    assert Source.objects.get(slug=SOURCE).link_status == LinkStatus.OK
+    assert Source.objects.get(pk=other.pk).link_status == LinkStatus.UNCHECKED
+
+
+def test_without_slug_every_address_is_checked_and_summed_up(base, capsys):
+    Source.objects.exclude(url="").update(url=base + "/ok")
+    Source.objects.exclude(archived_url="").update(archived_url=base + "/gone")
+    with_url = Source.objects.exclude(url="").count()
+    copies = Source.objects.exclude(archived_url="").count()
+
+    with pytest.raises(CommandError, match=f"{copies} dead links"):
+        call_command("check_links", timeout=TIMEOUT, workers=4)
+    assert set(Source.objects.exclude(url="").values_list("link_status", flat=True)) == {"ok"}
+    assert set(Source.objects.filter(url="").values_list("link_status", flat=True)) == {"unchecked"}
+    summary = capsys.readouterr().out.splitlines()[-1]
+    assert summary.startswith(f"{with_url + copies} links checked: {with_url} ok, ")
+
+
+def test_an_unknown_slug_is_an_error():
+    with pytest.raises(CommandError, match="No source"):
+        check_source("no-such-source")
+
+
+# Curated data stays curated
+
+
+def test_a_curators_save_keeps_the_findings(curator_client):
+    source = mark_dead(SOURCE)
+    url = reverse("admin:negotiations_source_change", args=[source.pk])
+    page = curator_client.get(url)
+    assert "HTTP 404" in page.content.decode()  # shown, read-only
+    data = admin_form_data(page, title="A corrected title", change_reason="Typo")
+    assert curator_client.post(url, data).status_code == 302
+    source.refresh_from_db()
+    assert source.title == "A corrected title"
+    assert (source.link_status, source.link_detail) == (LinkStatus.DEAD, "HTTP 404")
+
+
+def test_a_new_address_is_unchecked_again(curator_client):
+    source = mark_dead(SOURCE)
+    url = reverse("admin:negotiations_source_change", args=[source.pk])
+    page = curator_client.get(url)
+    data = admin_form_data(page, url="https://example.org/moved-here", change_reason="Moved")
+    assert curator_client.post(url, data).status_code == 302
+    source.refresh_from_db()
+    assert (source.link_status, source.link_checked) == (LinkStatus.UNCHECKED, None)
+    assert source.archive_status == LinkStatus.OK  # the copy's address did not change
+
+
+def test_findings_stay_out_of_the_fixtures(tmp_path):
+    mark_dead(SOURCE, archived_url=Source.objects.get(slug=SOURCE).archived_url)
+    call_command("export_fixtures", dir=str(tmp_path), stdout=None)
+    for name, _ in FIXTURE_FILES:
+        assert (tmp_path / name).read_bytes() == (FIXTURES / name).read_bytes(), name
+
+
+def test_an_import_keeps_the_findings():
+    source = mark_dead(SOURCE, archived_url=Source.objects.get(slug=SOURCE).archived_url)
+    Source.objects.filter(slug=SOURCE).update(title="Edited since the export")
+    call_command("import_fixtures", stdout=None)
+    source.refresh_from_db()
+    assert source.title != "Edited since the export"
+    assert (source.link_status, source.link_detail) == (LinkStatus.DEAD, "HTTP 404")
+
+
+def test_admin_lists_and_filters_sources_by_link_status(curator_client):
+    mark_dead(SOURCE)
+    changelist = reverse("admin:negotiations_source_changelist")
+    html = curator_client.get(changelist, {"link_status__exact": "dead"}).content.decode()
+    assert "1 source" in html
+    assert Source.objects.get(slug=SOURCE).title in html
+    assert "By link status" in html
+
+
+# What readers see
+
+
+def test_source_page_says_the_original_is_dead_and_offers_the_copy_first(client):
+    source = mark_dead(SOURCE)
+    html = client.get(source.get_absolute_url()).content.decode()
+    assert "The original page no longer answers (checked 3 December 2026)." in html
+    assert html.index(source.archived_url) < html.index(source.url)
+
+
+def test_citation_says_the_original_is_dead_and_offers_the_copy_first(client):
+    source = mark_dead(SOURCE)
+    demand = Citation.objects.filter(source=source, demand__isnull=False).first().demand
+    html = client.get(demand.get_absolute_url()).content.decode()
+    notice = html.index("The original page no longer answers (checked 3 December 2026).")
+    copy = html.index(f'href="{source.archived_url}"', notice)
+    assert copy < html.index(f'href="{source.url}"', notice)
+
+
+def test_marker_points_to_the_copy_when_the_original_is_dead(client):
+    source = mark_dead(SOURCE)
+    demand = Demand.objects.filter(citations__source=source).select_related("topic").first()
+    html = client.get(demand.topic.get_absolute_url()).content.decode()
+    assert f'data-url="{source.archived_url}"' in html
+    assert f'data-url="{source.url}"' not in html
+
+
+def test_refused_and_unchecked_links_show_nothing_special(client):
+    Source.objects.filter(slug=SOURCE).update(link_status=LinkStatus.REFUSED)
+    source = Source.objects.get(slug=SOURCE)
+    assert "no longer answers" not in client.get(source.get_absolute_url()).content.decode()
+    assert "link dead" not in client.get(reverse("sources")).content.decode()
+
+
+def test_sources_list_marks_dead_links_without_a_query_per_source(client):
+    with CaptureQueriesContext(connection) as none_dead:
+        html = client.get(reverse("sources")).content.decode()
+    assert "link dead" not in html
+    Source.objects.update(link_status=LinkStatus.DEAD, link_checked="2026-12-03T06:00:00Z")
+    bump_data_version()  # as the check's saves would: the cached page is out of date
+    with CaptureQueriesContext(connection) as all_dead:
+        html = client.get(reverse("sources")).content.decode()
+    assert html.count('<span class="status status--link-dead">link dead</span>') == (
+        Source.objects.count()
+    )
+    assert len(all_dead) == len(none_dead)
+
+
+def test_a_check_that_finds_a_dead_link_updates_the_cached_page(client, base):
+    point(SOURCE, base + "/ok")
+    check_source(SOURCE)
+    page = Source.objects.get(slug=SOURCE).get_absolute_url()
+    assert "no longer answers" not in client.get(page).content.decode()
+    point(SOURCE, base + "/gone")
+    Source.objects.filter(slug=SOURCE).update(link_status=LinkStatus.OK)
+    with pytest.raises(CommandError):
+        check_source(SOURCE)
+    assert "no longer answers" in client.get(page).content.decode()
