@@ -123,6 +123,23 @@ def test_back_and_forward_restore_the_search_box(site, page: Page):
     expect(page.get_by_label("Search")).to_have_value("satellite")
 
 
+def test_a_slow_earlier_response_never_replaces_a_newer_one(site, page: Page):
+    held = []
+    page.route(lambda url: url.endswith("?q=Ortho"), lambda route: held.append(route))
+    page.goto(site.url + "/search/")
+    with page.expect_request(lambda request: request.url.endswith("?q=Ortho")):
+        page.locator("#id_q").press_sequentially("Ortho")
+    # The request for "Ortho" hangs; the newer one is sent at once and aborts it.
+    with page.expect_event("requestfailed", lambda request: request.url.endswith("?q=Ortho")):
+        page.locator("#id_q").press_sequentially("dox")
+    expect(page.locator("#search-count")).to_contain_text("“Orthodox”")
+    expect(page).to_have_url(re.compile(r"q=Orthodox$"))
+    held[0].fulfill(status=200, body="<title>Stale</title><p>stale results</p>")
+    page.locator("#id_q").press("Enter")
+    expect(page.locator("#search-count")).to_contain_text("“Orthodox”")
+    expect(page.locator("#search-results")).not_to_contain_text("stale results")
+
+
 def test_htmx_neither_evaluates_attributes_nor_runs_swapped_scripts(site, page: Page):
     page.goto(site.url + "/")
     config = page.evaluate("[htmx.config.allowEval, htmx.config.allowScriptTags]")
