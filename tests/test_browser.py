@@ -1,6 +1,7 @@
 """The comparison in a real browser: htmx swaps, history, no-JavaScript fallback, keyboard, axe."""
 
 import re
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -107,6 +108,8 @@ def test_back_and_forward_restore_the_search_box(site, page: Page):
     page.goto(site.url + "/search/")
     page.get_by_label("Search").fill("Orthodox")
     expect(page).to_have_url(re.compile(r"q=Orthodox"))
+    # Enter ends the typing stretch, so the next query is a view of its own, not a correction.
+    page.get_by_label("Search").press("Enter")
     page.get_by_label("Search").fill("satellite")
     expect(page).to_have_url(re.compile(r"q=satellite"))
     page.go_back()
@@ -121,6 +124,120 @@ def test_back_and_forward_restore_the_search_box(site, page: Page):
     page.go_forward()
     expect(page.locator("#search-count")).to_contain_text("satellite")
     expect(page.get_by_label("Search")).to_have_value("satellite")
+
+
+# The two pages whose query box updates the results while one types, and their live count.
+TYPING_PAGES = [("/", "#result-count"), ("/search/", "#search-count")]
+
+
+def record_history_updates(page: Page):
+    """Each history update htmx makes from now on, "push" or "replace", in window.__updates."""
+    page.evaluate(
+        "window.__updates = [];"
+        "for (const type of ['push', 'replace']) {"
+        " const name = type === 'push' ? 'htmx:pushedIntoHistory' : 'htmx:replacedInHistory';"
+        " document.addEventListener(name, () => window.__updates.push(type)); }"
+    )
+
+
+def type_with_pauses(page: Page, *pieces):
+    """Type piece by piece, each time waiting for the live update the pause brings."""
+    typed = ""
+    for piece in pieces:
+        typed += piece
+        page.locator("#id_q").press_sequentially(piece)
+        expect(page).to_have_url(re.compile(r"[?&]q=" + re.escape(quote(typed)) + "(&|$)"))
+    return typed
+
+
+def url_query(page: Page):
+    return parse_qs(urlsplit(page.url).query).get("q", [""])[0]
+
+
+@pytest.mark.parametrize(("path", "count"), TYPING_PAGES)
+def test_typing_with_pauses_makes_one_history_entry(site, page: Page, path, count):
+    page.goto(site.url + path)
+    before = page.locator(count).inner_text()
+    length = page.evaluate("history.length")
+    mark_document(page)
+    typed = type_with_pauses(page, "cease", "fire", " monit", "oring")
+    assert typed == "ceasefire monitoring"
+    assert still_same_document(page)
+    # One entry for the whole stretch, and the address bar says what the box and results show.
+    assert page.evaluate("history.length") == length + 1
+    assert url_query(page) == page.locator("#id_q").input_value() == typed
+    expect(page).to_have_title(re.compile("“ceasefire monitoring”"))
+    expect(page.locator(count)).not_to_have_text(before)
+    # Back returns to the view before typing began, not to a half-typed query.
+    page.go_back()
+    expect(page).to_have_url(site.url + path)
+    expect(page.locator(count)).to_have_text(before)
+    expect(page.locator("#id_q")).to_have_value("")
+    page.go_forward()
+    expect(page).to_have_url(re.compile(r"q=ceasefire%20monitoring(&|$)"))
+    expect(page.locator("#id_q")).to_have_value(typed)
+
+
+def test_a_filter_change_after_typing_is_a_new_entry(site, page: Page):
+    page.goto(site.url + "/")
+    page.get_by_label("Topic").select_option("humanitarian")
+    expect(page).to_have_url(re.compile(r"topic=humanitarian"))
+    type_with_pauses(page, "pris", "oners")
+    page.get_by_label("Party").select_option("ukraine")
+    expect(page).to_have_url(re.compile(r"party=ukraine.*q=prisoners"))
+    expect(page.locator("table.comparison thead")).not_to_contain_text("Russia")
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"topic=humanitarian&party=&.*q=prisoners(&|$)"))
+    expect(page.locator("table.comparison thead")).to_contain_text("Russia")
+    expect(page.get_by_label("Party")).to_have_value("")
+    expect(page.locator("#id_q")).to_have_value("prisoners")
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"topic=humanitarian(?!.*q=\w)"))
+    expect(page.locator("#id_q")).to_have_value("")
+    expect(page.get_by_label("Topic")).to_have_value("humanitarian")
+
+
+@pytest.mark.parametrize(("path", "count"), TYPING_PAGES)
+def test_submitting_the_same_query_again_adds_no_entry(site, page: Page, path, count):
+    page.goto(site.url + path)
+    type_with_pauses(page, "Orthodox")
+    length = page.evaluate("history.length")
+    record_history_updates(page)
+    mark_document(page)
+    page.locator("#id_q").press("Enter")
+    page.wait_for_function("() => window.__updates.length === 1")
+    page.locator("form.filters button[type=submit]").click()
+    page.wait_for_function("() => window.__updates.length === 2")
+    assert page.evaluate("window.__updates") == ["replace", "replace"]
+    assert page.evaluate("history.length") == length
+    assert still_same_document(page), "the submit reloaded the page instead of swapping"
+    # A new query submitted is a new view: it pushes.
+    page.locator("#id_q").fill("satellite")
+    page.locator("#id_q").press("Enter")
+    page.wait_for_function("() => window.__updates.length >= 3")
+    assert page.evaluate("window.__updates[2]") == "push"
+    expect(page.locator(count)).to_contain_text("1 provision")
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"q=Orthodox(&|$)"))
+    page.go_back()
+    expect(page).to_have_url(site.url + path)
+
+
+def test_a_slow_earlier_response_never_replaces_a_newer_one(site, page: Page):
+    held = []
+    page.route(lambda url: url.endswith("?q=Ortho"), lambda route: held.append(route))
+    page.goto(site.url + "/search/")
+    with page.expect_request(lambda request: request.url.endswith("?q=Ortho")):
+        page.locator("#id_q").press_sequentially("Ortho")
+    # The request for "Ortho" hangs; the newer one is sent at once and aborts it.
+    with page.expect_event("requestfailed", lambda request: request.url.endswith("?q=Ortho")):
+        page.locator("#id_q").press_sequentially("dox")
+    expect(page.locator("#search-count")).to_contain_text("“Orthodox”")
+    expect(page).to_have_url(re.compile(r"q=Orthodox$"))
+    held[0].fulfill(status=200, body="<title>Stale</title><p>stale results</p>")
+    page.locator("#id_q").press("Enter")
+    expect(page.locator("#search-count")).to_contain_text("“Orthodox”")
+    expect(page.locator("#search-results")).not_to_contain_text("stale results")
 
 
 def test_htmx_neither_evaluates_attributes_nor_runs_swapped_scripts(site, page: Page):
