@@ -624,6 +624,9 @@ def dataset(request):
 @require_safe
 def compare(request):
     """Two proposals side by side, topic by topic: /compare/?a=<slug>&b=<slug>."""
+    fmt = exports.requested_format(request)
+    if fmt is None:
+        return exports.bad_format()
     form = CompareForm(request.GET or None)
     context = {"form": form, "rows": []}
     status = 200
@@ -643,6 +646,10 @@ def compare(request):
         )
     elif form.is_bound and form.errors:
         status = 400
+    if fmt != "html" and status == 200:
+        shown = exports.compare_rows(request, context["rows"], context.get("same_party"))
+        filters = [(key, value and value.slug) for key, value in form.cleaned_data.items()]
+        return exports.respond(fmt, shown, exports.COMPARE_COLUMNS, "compare", filters)
     return render(request, "negotiations/compare.html", context, status=status)
 
 
