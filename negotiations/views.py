@@ -455,7 +455,7 @@ def topic_detail(request, slug):
             filters.append(("page", page.number))
         return exports.respond(fmt, shown, exports.DEMAND_COLUMNS, f"topic-{topic.slug}", filters)
     _with_markers(list(by_pk.values()))
-    context.update(row=row, parties=parties, page=page, party=form.cleaned_data["party"])
+    context |= {"row": row, "parties": parties, "page": page, "party": form.cleaned_data["party"]}
     return render(request, template, context)
 
 
