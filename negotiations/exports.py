@@ -52,6 +52,24 @@ SOURCE_COLUMNS = [
     "citation_count",
 ]
 
+# A compared pair of proposals: a row per provision listed, or per pair matched by wording.
+COMPARE_COLUMNS = [
+    "topic",
+    "topic_name",
+    "coverage",
+    "status",
+    "code_a",
+    "summary_a",
+    "url_a",
+    "proposal_a",
+    "code_b",
+    "summary_b",
+    "url_b",
+    "proposal_b",
+    "wording_shared_percent",
+]
+COVERAGE = {"both": "both", "first": "only-a", "second": "only-b"}
+
 
 def requested_format(request):
     """'html', 'csv' or 'json'; None for anything else (the caller answers 400)."""
@@ -127,6 +145,48 @@ def source_row(request, source):
         "reliability_note": source.reliability_note,
         "citation_count": source.citation_count,
     }
+
+
+def compare_rows(request, rows, same_party):
+    """The compare page's rows in its order. Two parties: each topic's provisions of A, then of
+    B, each on its own side. One party's drafts: as the page lists them, only in B, only in A,
+    reworded pairs, then unchanged pairs (the page shows one of the two; both codes are here)."""
+
+    def side(demand, letter):
+        if demand is None:
+            return {f"{key}_{letter}": "" for key in ("code", "summary", "url", "proposal")}
+        return {
+            f"code_{letter}": demand.code,
+            f"summary_{letter}": demand.summary,
+            f"url_{letter}": request.build_absolute_uri(demand.get_absolute_url()),
+            f"proposal_{letter}": demand.section.proposal.slug,
+        }
+
+    def line(row, status, a=None, b=None, shared=None):
+        return {
+            "topic": row["topic"].slug,
+            "topic_name": row["topic"].name,
+            "coverage": COVERAGE[row["coverage"]],
+            "status": status,
+            **side(a, "a"),
+            **side(b, "b"),
+            "wording_shared_percent": shared,
+        }
+
+    exported = []
+    for row in rows:
+        if same_party:
+            exported += [line(row, "only-in-b", b=demand) for demand in row["added"]]
+            exported += [line(row, "only-in-a", a=demand) for demand in row["dropped"]]
+            exported += [
+                line(row, "reworded", pair["first"], pair["second"], pair["similarity"])
+                for pair in row["reworded"]
+            ]
+            exported += [line(row, "unchanged", a, b, 100) for a, b in row["kept"]]
+        else:
+            exported += [line(row, "in-a", a=demand) for demand in row["first"]]
+            exported += [line(row, "in-b", b=demand) for demand in row["second"]]
+    return exported
 
 
 def _cell(value):

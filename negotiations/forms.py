@@ -130,6 +130,28 @@ class CompareForm(forms.Form):
         return cleaned_data
 
 
+class TopicPageForm(forms.Form):
+    """A topic page's party filter and page number: /topics/ceasefire/?party=russia&page=2.
+
+    The party menu is built from the parties the page loads anyway. The page number is checked
+    by the view, which alone knows how many pages there are.
+    """
+
+    party = forms.ChoiceField(required=False)
+    page = forms.CharField(required=False)
+
+    def __init__(self, data, *, parties):
+        super().__init__(data)
+        self.parties = {party.slug: party for party in parties}
+        self.fields["party"].choices = [("", "All parties")] + [
+            (slug, party.name) for slug, party in self.parties.items()
+        ]
+
+    def clean_party(self):
+        slug = self.cleaned_data["party"]
+        return self.parties[slug] if slug else None
+
+
 class SearchForm(forms.Form):
     q = forms.CharField(label="Search the provisions", max_length=200, required=False)
 

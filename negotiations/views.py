@@ -2,10 +2,12 @@ from collections import defaultdict
 from itertools import groupby
 
 from django.contrib.syndication.views import Feed
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db import DatabaseError, connection
 from django.db.models import Count, F, Prefetch
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
@@ -15,7 +17,13 @@ from django.views.decorators.vary import vary_on_headers
 from negotiations import exports
 from negotiations.curated import FIXTURE_FILES, records, to_json
 from negotiations.diff import compare as compare_proposals
-from negotiations.forms import CompareForm, ComparisonFilterForm, SearchForm, SourceFilterForm
+from negotiations.forms import (
+    CompareForm,
+    ComparisonFilterForm,
+    SearchForm,
+    SourceFilterForm,
+    TopicPageForm,
+)
 from negotiations.history import TRACKED, recent_changes
 from negotiations.models import (
     Citation,
@@ -333,39 +341,122 @@ def proposal_detail(request, slug):
     )
 
 
+# A topic page lists this many provisions at most, so it stays light however much data there is.
+TOPIC_PAGE_SIZE = 50
+
+
+def _mark_cut_alternatives(cells, ordered, page):
+    """Say where an "Either / or" block is cut by a page boundary, so it does not look complete:
+    the provision just before or after the page is another option's, or the same option's, of
+    the same party's alternatives section."""
+    start, end = page.start_index() - 1, page.end_index()  # 0-based, end exclusive
+    before = ordered[start - 1][1:] if start > 0 else None  # (party, section, option)
+    after = ordered[end][1:] if end < len(ordered) else None
+    for cell in cells:
+        blocks = cell["blocks"]
+        if not blocks:
+            continue
+        first, last = blocks[0], blocks[-1]
+        for block, neighbour, flag in (
+            (first, before, "continued_from"),
+            (last, after, "continues"),
+        ):
+            if "section" in block and neighbour is not None:
+                party, section, option = neighbour
+                if party == cell["party"].pk and section == block["section"].pk and option:
+                    block[flag] = True
+
+
+def _topic_placements(topic, party, all_parties):
+    """The parties shown and the (id, party id, section id, option id) of every provision of
+    the topic in the order the page lists them: party after party, each in document order.
+    Ids only, so the whole topic costs one light query however big it is."""
+    demands = Demand.objects.on_topic(topic)
+    if party:
+        demands = demands.filter(section__proposal__party=party)
+    rows = demands.in_document_order().values_list(
+        "pk", "section__proposal__party", "section", "option"
+    )
+    by_party = defaultdict(list)
+    for row in rows:
+        by_party[row[1]].append(row)
+    parties = [party] if party else [p for p in all_parties if p.pk in by_party]
+    return parties, [row for p in parties for row in by_party[p.pk]]
+
+
+def _topic_page(form, ordered):
+    """The page the form asks for, or None with the reason added to the form's errors."""
+    paginator = Paginator(ordered, TOPIC_PAGE_SIZE)
+    try:
+        return paginator.page(form.cleaned_data["page"] or 1)
+    except PageNotAnInteger:
+        form.add_error("page", "The page must be a whole number, such as 2.")
+    except EmptyPage:
+        if int(form.cleaned_data["page"]) < 1:
+            form.add_error("page", "Pages start at 1.")
+        else:
+            pages = paginator.num_pages
+            form.add_error(
+                "page", f"There is no such page: this list has {pages} page{pluralize(pages)}."
+            )
+    return None
+
+
 @require_safe
+@vary_on_headers("HX-Request")
 def topic_detail(request, slug):
+    # Twelve queries on every page, whatever the data: the page cache's data version, the
+    # topic, its relations and their citations, the parties, where every provision of the topic
+    # sits (ids only), then only the page's demands with their numbers and citation markers,
+    # and the topic's disagreements with their versions and citations.
     fmt = exports.requested_format(request)
     if fmt is None:
         return exports.bad_format()
     topic = get_object_or_404(Topic.objects.prefetch_related(_relations()), slug=slug)
-    demands = _listed(Demand.objects.on_topic(topic).in_document_order(), fmt)
-    parties = list(Party.objects.filter(proposals__sections__demands__in=demands).distinct())
+    all_parties = list(Party.objects.all())
+    form = TopicPageForm(request.GET, parties=all_parties)
+    # The whole topic's, on every page and whatever the party: there are only a few.
     disagreements = (
-        Disagreement.objects.filter(demands__in=demands)
+        Disagreement.objects.filter(demands__in=Demand.objects.on_topic(topic))
         .distinct()
-        .prefetch_related(
-            Prefetch("versions", Version.objects.prefetch_related(_citations())), "demands"
-        )
+        .prefetch_related(Prefetch("versions", Version.objects.prefetch_related(_citations())))
     )
+    context = {"topic": topic, "form": form, "disagreements": disagreements, "page": None}
+    template = "negotiations/topic.html"
+    if request.htmx and not request.htmx.history_restore_request:
+        template += "#htmx-response"
+    if form.is_valid():
+        parties, ordered = _topic_placements(topic, form.cleaned_data["party"], all_parties)
+        page = _topic_page(form, ordered)
+    if not form.is_valid():
+        if fmt != "html":
+            return HttpResponseBadRequest(
+                " ".join(error for errors in form.errors.values() for error in errors),
+                content_type="text/plain; charset=utf-8",
+            )
+        return render(request, template, context, status=400)
+    pks = [row[0] for row in page.object_list]
+    loaded = Demand.objects.filter(pk__in=pks)
+    loaded = loaded.listing() if fmt == "html" else loaded.with_details()
+    by_pk = {demand.pk: demand for demand in loaded}
     cells = defaultdict(list)
-    for demand in demands:
-        cells[topic.pk, demand.section.proposal.party_id].append(demand)
+    for pk, party, _, _ in page.object_list:
+        cells[topic.pk, party].append(by_pk[pk])
     row = _grid([topic], parties, cells)[0]
+    _mark_cut_alternatives(row["cells"], ordered, page)
     if fmt != "html":
         shown = [
             exports.demand_row(request, demand, topic)
             for cell in row["cells"]
             for demand in _shown(cell["blocks"])
         ]
-        return exports.respond(fmt, shown, exports.DEMAND_COLUMNS, f"topic-{topic.slug}")
-    context = {
-        "topic": topic,
-        "row": row,
-        "parties": parties,
-        "disagreements": disagreements,
-    }
-    return render(request, "negotiations/topic.html", context)
+        filters = [("party", form.cleaned_data["party"] and form.cleaned_data["party"].slug)]
+        if page.number > 1:
+            filters.append(("page", page.number))
+        return exports.respond(fmt, shown, exports.DEMAND_COLUMNS, f"topic-{topic.slug}", filters)
+    _with_markers(list(by_pk.values()))
+    context |= {"row": row, "parties": parties, "page": page, "party": form.cleaned_data["party"]}
+    return render(request, template, context)
 
 
 @require_safe
@@ -533,6 +624,9 @@ def dataset(request):
 @require_safe
 def compare(request):
     """Two proposals side by side, topic by topic: /compare/?a=<slug>&b=<slug>."""
+    fmt = exports.requested_format(request)
+    if fmt is None:
+        return exports.bad_format()
     form = CompareForm(request.GET or None)
     context = {"form": form, "rows": []}
     status = 200
@@ -552,6 +646,10 @@ def compare(request):
         )
     elif form.is_bound and form.errors:
         status = 400
+    if fmt != "html" and status == 200:
+        shown = exports.compare_rows(request, context["rows"], context.get("same_party"))
+        filters = [(key, value and value.slug) for key, value in form.cleaned_data.items()]
+        return exports.respond(fmt, shown, exports.COMPARE_COLUMNS, "compare", filters)
     return render(request, "negotiations/compare.html", context, status=status)
 
 

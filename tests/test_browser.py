@@ -17,6 +17,7 @@ PAGES = [
     "/proposals/ru-memorandum/",
     "/proposals/ua-framework/",
     "/topics/humanitarian/",
+    "/topics/ceasefire/?party=russia",
     "/sources/",
     "/sources/konkors-13508/",
     "/parties/russia/",
@@ -420,3 +421,48 @@ def test_no_console_errors_and_no_request_to_another_host(site, page: Page):
     assert page.evaluate("window.__violations") == []
     assert errors == []
     assert hosts == {site.url.split("/")[2]}
+
+
+def test_topic_pages_are_links_without_javascript_and_swaps_with_htmx(
+    site, page: Page, browser, monkeypatch
+):
+    from negotiations import views
+
+    monkeypatch.setattr(views, "TOPIC_PAGE_SIZE", 4)  # eleven ceasefire provisions: three pages
+    summaries = "#topic-provisions .demand-summary"
+
+    context = browser.new_context(java_script_enabled=False)
+    no_js = context.new_page()
+    no_js.goto(site.url + "/topics/ceasefire/")
+    no_js.get_by_role("link", name="Next page").click()
+    no_js.wait_for_url(re.compile(r"\?page=2$"))
+    expect(no_js).to_have_title(re.compile(r"^Page 2 of 3 · Ceasefire"))
+    without_js = no_js.locator(summaries).all_inner_texts()
+    assert len(without_js) == 4
+    context.close()
+
+    page.goto(site.url + "/topics/ceasefire/")
+    first = page.locator(summaries).all_inner_texts()
+    mark_document(page)
+    page.get_by_role("link", name="Next page").click()
+    expect(page).to_have_url(re.compile(r"\?page=2$"))
+    expect(page).to_have_title(re.compile(r"^Page 2 of 3 · Ceasefire"))
+    expect(page.locator("#topic-count")).to_contain_text("Provisions 5–8 of 11")
+    assert still_same_document(page), "the page link reloaded the page instead of swapping"
+    assert page.locator(summaries).all_inner_texts() == without_js
+    # The link that was followed is gone: focus moves to where the new page starts.
+    assert page.evaluate("document.activeElement.id") == "topic-count"
+    results = Axe().run(page)
+    assert results.violations_count == 0, results.generate_report()
+
+    page.go_back()
+    expect(page).to_have_url(site.url + "/topics/ceasefire/")
+    expect(page.locator("#topic-count")).to_contain_text("Provisions 1–4 of 11")
+    assert page.locator(summaries).all_inner_texts() == first
+    page.go_forward()
+    expect(page).to_have_url(re.compile(r"\?page=2$"))
+    expect(page.locator("#topic-count")).to_contain_text("Provisions 5–8 of 11")
+
+    page.get_by_label("Party").select_option("ukraine")
+    expect(page).to_have_url(re.compile(r"\?party=ukraine$"))
+    expect(page.locator("#topic-provisions h2")).to_have_text(["Ukraine"])

@@ -134,3 +134,115 @@ def test_csv_flags_quotes_not_re_checked(client):
     assert "Kyiv Independent: “One of the key points" in row["citations"]
     assert "(quote not re-verified)" in row["citations"]
     assert row["citations"].count("(quote not re-verified)") == 1
+
+
+def compare_page(html):
+    """Per topic section of the compare page: its slug, its coverage label and the demand codes
+    linked, in page order."""
+    sections = html.split('<section class="compare-topic"')[1:]
+    return [
+        (
+            re.search(r'<a href="/topics/([^/]+)/">', section).group(1),
+            re.search(r'<span class="coverage coverage--(\w+)">', section).group(1),
+            re.findall(r'<a href="/demands/([^/]+)/">', section),
+        )
+        for section in sections
+    ]
+
+
+def compare_export(rows):
+    """The same, from the export's rows: a pair left unchanged is shown by its B provision."""
+    coverage = {"both": "both", "only-a": "first", "only-b": "second"}
+    sections = []
+    for row in rows:
+        if not sections or sections[-1][0] != row["topic"]:
+            sections.append((row["topic"], coverage[row["coverage"]], []))
+        shown = {
+            "in-a": ["code_a"],
+            "only-in-a": ["code_a"],
+            "in-b": ["code_b"],
+            "only-in-b": ["code_b"],
+            "reworded": ["code_a", "code_b"],
+            "unchanged": ["code_b"],
+        }[row["status"]]
+        sections[-1][2].extend(row[key] for key in shown)
+    return sections
+
+
+@pytest.mark.parametrize(
+    "pair",
+    [
+        {"a": "ru-memorandum", "b": "ua-framework"},
+        {"a": "ru-position-2025-05-28", "b": "ru-memorandum"},
+        {"a": "ua-framework", "b": "ru-memorandum"},
+    ],
+)
+def test_compare_export_holds_exactly_what_the_page_shows(client, pair):
+    from negotiations.exports import COMPARE_COLUMNS
+
+    url = reverse("compare")
+    html = client.get(url, pair).content.decode()
+    assert '<a href="?a={a}&amp;b={b}&amp;format=csv" download>CSV</a>'.format(**pair) in html
+    response = client.get(url, {**pair, "format": "csv"})
+    rows = csv_rows(response)
+    assert list(rows[0]) == COMPARE_COLUMNS
+    assert compare_export(rows) == compare_page(html) != []
+    name = f"istanbul-talks-compare-a-{pair['a']}-b-{pair['b']}.csv"
+    assert f'filename="{name}"' in response["Content-Disposition"]
+    data = json.loads(client.get(url, {**pair, "format": "json"}).content)
+    assert [{k: str(v) if v is not None else "" for k, v in row.items()} for row in data] == rows
+    # A percentage only where a pair was matched by its wording.
+    assert all(row["wording_shared_percent"] is None for row in data)
+
+
+@pytest.fixture
+def redraft():
+    """A synthetic copy of the memorandum: each provision reworded by its "[Synthetic]" prefix,
+    one left word for word as it was."""
+    from django.core.management import call_command
+
+    from negotiations.models import Demand
+
+    call_command("generate_synthetic", scale=1)
+    Demand.objects.filter(code="SYN1-RU-I-4").update(
+        summary=Demand.objects.get(code="RU-I-4").summary
+    )
+    return {"a": "ru-memorandum", "b": "synthetic-1-ru-memorandum"}
+
+
+def test_compare_export_of_a_redraft_matches_the_page(client, redraft):
+    html = client.get(reverse("compare"), redraft).content.decode()
+    rows = csv_rows(client.get(reverse("compare"), {**redraft, "format": "csv"}))
+    assert compare_export(rows) == compare_page(html)
+    assert {row["status"] for row in rows} == {"reworded", "unchanged"}
+
+
+def test_compare_export_carries_each_pairs_wording_and_links(client, redraft):
+    pair = redraft
+    html = client.get(reverse("compare"), pair).content.decode()
+    data = json.loads(client.get(reverse("compare"), {**pair, "format": "json"}).content)
+    reworded = [row for row in data if row["status"] == "reworded"]
+    assert reworded, "these two drafts have reworded pairs"
+    for row in reworded:
+        assert (
+            f'<a href="/demands/{row["code_a"]}/">{row["code_a"]}</a> → '
+            f'<a href="/demands/{row["code_b"]}/">{row["code_b"]}</a>, '
+            f"{row['wording_shared_percent']}% of the wording shared"
+        ) in html
+    for row in data:
+        assert row["proposal_a"] in ("", pair["a"])
+        assert row["proposal_b"] in ("", pair["b"])
+        if row["code_a"]:
+            assert row["url_a"] == f"http://testserver/demands/{row['code_a']}/"
+        if row["status"] == "unchanged":
+            assert row["wording_shared_percent"] == 100 and row["code_a"] and row["code_b"]
+    assert [row["code_a"] for row in data if row["status"] == "unchanged"] == ["RU-I-4"]
+
+
+def test_compare_export_of_nothing_chosen_is_empty_and_bad_input_is_a_400(client):
+    url = reverse("compare")
+    assert client.get(url, {"format": "json"}).json() == []
+    pair = {"a": "ru-memorandum", "b": "ua-framework"}
+    assert client.get(url, {**pair, "format": "xlsx"}).status_code == 400
+    assert client.get(url, {"a": "ru-memorandum", "b": "nope", "format": "csv"}).status_code == 400
+    assert client.get(url, {"a": "ru-memorandum", "b": "ru-memorandum"}).status_code == 400

@@ -35,6 +35,7 @@ KNOWN_KEYS = [
     "a",
     "b",
     "publisher",
+    "page",  # the topic page's pages, with "party"
 ]
 ALLOWED = {200, 301, 302, 304, 400, 404, 405}
 
@@ -46,6 +47,7 @@ texts = st.one_of(
     st.just("x" * 10_000),
     st.integers(min_value=-(10**30), max_value=10**30).map(str),
     st.sampled_from(["territory", "russia", "ru-memorandum", "csv", "json", "step", "conflict"]),
+    st.sampled_from(["1", "2", "0", "-1", "1.0", "1e3", " 1", "last"]),
 )
 # Pieces of raw query strings that no browser would send, kept as they are.
 raw_pieces = st.sampled_from(
