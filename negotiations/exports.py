@@ -11,6 +11,8 @@ from django.http import HttpResponse, HttpResponseBadRequest
 from django.utils.text import slugify
 
 FORMATS = ("csv", "json")
+# What makes a spreadsheet read a cell as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 DEMAND_COLUMNS = [
     "shown_under_topic",
@@ -203,6 +205,10 @@ def _cell(value):
         return " | ".join(parts)
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        # A spreadsheet would run "=…" as a formula (OWASP's CSV injection): a leading
+        # apostrophe makes it text there; the JSON keeps the value as it is.
+        return "'" + value
     return value
 
 

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from negotiations.exports import DEMAND_COLUMNS, SOURCE_COLUMNS
-from negotiations.models import Source
+from negotiations.models import Demand, Source
 from tests.pages import shown_codes
 
 pytestmark = pytest.mark.django_db
@@ -136,6 +136,21 @@ def test_csv_flags_quotes_not_re_checked(client):
     assert row["citations"].count("(quote not re-verified)") == 1
 
 
+def test_csv_cells_that_a_spreadsheet_would_run_as_formulas_stay_text(client):
+    formula = '=HYPERLINK("https://example.com/","click")'
+    Demand.objects.filter(code="RU-I-4").update(summary=formula, paraphrase="-1+2")
+    row = next(
+        r
+        for r in csv_rows(client.get("/", {"topic": "nuclear", "format": "csv"}))
+        if r["code"] == "RU-I-4"
+    )
+    assert row["summary"] == "'" + formula
+    assert row["paraphrase"] == "'-1+2"
+    # The JSON is data, not a spreadsheet: it keeps the text as curated.
+    data = json.loads(client.get("/", {"topic": "nuclear", "format": "json"}).content)
+    assert next(d for d in data if d["code"] == "RU-I-4")["summary"] == formula
+
+
 def compare_page(html):
     """Per topic section of the compare page: its slug, its coverage label and the demand codes
     linked, in page order."""
@@ -200,8 +215,6 @@ def redraft():
     """A synthetic copy of the memorandum: each provision reworded by its "[Synthetic]" prefix,
     one left word for word as it was."""
     from django.core.management import call_command
-
-    from negotiations.models import Demand
 
     call_command("generate_synthetic", scale=1)
     Demand.objects.filter(code="SYN1-RU-I-4").update(
