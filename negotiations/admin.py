@@ -110,12 +110,15 @@ class CuratedAdmin(SimpleHistoryAdmin):
         queryset._change_reason = deletion_reason(request)
         super().delete_queryset(request, queryset)
 
-    def get_actions(self, request):
-        # Django's "Delete selected" asks no reason; this one does. Swapped only where Django
-        # offers it, so its permission check (and ModelAdmin.actions) still decide.
-        actions = super().get_actions(request)
+    def get_actions(self, request, action_location=admin.ActionLocation.CHANGE_LIST):
+        # Django's "Delete selected" asks no reason; this one does. Swapped here rather than
+        # declared in `actions`, which subclasses replace; only where Django offers it, so its
+        # permission check still decides.
+        actions = super().get_actions(request, action_location)
         if "delete_selected" in actions:
-            actions["delete_selected"] = self.get_action(type(self).delete_selected)
+            actions["delete_selected"] = self.get_action(
+                type(self).delete_selected, action_location
+            )
         return actions
 
     @admin.action(permissions=["delete"], description=django_delete_selected.short_description)

@@ -3,12 +3,15 @@ on everything deleted with it and on every record that loses a link to it, or no
 """
 
 import pytest
+from django.contrib import admin
 from django.contrib.admin import helpers
 from django.contrib.auth.models import Permission
 from django.db import connection
+from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from negotiations.admin import CuratedAdmin
 from negotiations.history import data_version
 from negotiations.models import Citation, Demand, Disagreement, Parameter, Relation, Source
 
@@ -52,6 +55,21 @@ def copies_of(code, count):
             row.save()
         copies.append(copy)
     return copies
+
+
+CURATED = [
+    model
+    for model, model_admin in admin.site._registry.items()
+    if isinstance(model_admin, CuratedAdmin)
+]
+
+
+@pytest.mark.parametrize("model", CURATED, ids=lambda m: m._meta.model_name)
+def test_every_curated_list_deletes_only_with_a_reason(admin_user, model):
+    request = RequestFactory().get(changelist_url(model))
+    request.user = admin_user
+    actions = admin.site._registry[model].get_actions(request)
+    assert actions["delete_selected"].func is CuratedAdmin.delete_selected
 
 
 def test_the_delete_page_asks_why_with_the_change_forms_limit(curator_client):
