@@ -12,7 +12,7 @@ import functools
 from collections import defaultdict
 
 from django.db import connection
-from django.db.models import CASCADE, F, Model
+from django.db.models import CASCADE, F, Model, QuerySet
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
@@ -252,7 +252,7 @@ def record_deletion(sender, instance, origin=None, **kwargs):
         if parent is not None:
             instance._change_reason = _reason(f"Deleted with {_name(parent)}{because}")
     for field in links_to(sender):
-        for owner in field.model.objects.filter(**{field.name: instance}):
+        for owner in _link_owners(origin, field, instance):
             owner._history_date = when
             owner._change_reason = _reason(
                 f"Link to {label(instance)} removed: {label(instance)} was deleted{because}"
@@ -282,6 +282,27 @@ def _deleted_parent(origin, model, pk):
     return known[model, pk]
 
 
+def _link_owners(origin, field, instance):
+    """The records whose many-to-many `field` links to `instance`, which is being deleted.
+
+    For the rows of a deleted queryset that the admin has already loaded, one query finds the
+    owners for all of them: a query per row would make a bulk delete grow with the selection.
+    """
+    rows = getattr(origin, "_result_cache", None) if isinstance(origin, QuerySet) else None
+    if not rows or instance.pk not in {row.pk for row in rows if type(row) is type(instance)}:
+        return field.model.objects.filter(**{field.name: instance})
+    found = origin.__dict__.setdefault("_link_owners", {})
+    if field not in found:
+        owner, target = field.m2m_field_name(), field.m2m_reverse_field_name()
+        links = field.remote_field.through.objects.filter(
+            **{f"{target}__in": [row.pk for row in rows]}
+        )
+        found[field] = defaultdict(list)
+        for link in links.select_related(owner).order_by(f"{owner}_id"):
+            found[field][getattr(link, f"{target}_id")].append(getattr(link, owner))
+    return found[field][instance.pk]
+
+
 def forget_deletion(sender, instance, origin=None, **kwargs):
     """post_delete, after the history recorded the row: the shared moment must not linger on
     an object that may be saved again."""
@@ -289,6 +310,7 @@ def forget_deletion(sender, instance, origin=None, **kwargs):
     if origin is not None:
         origin.__dict__.pop("_deletion_date", None)
         origin.__dict__.pop("_deleted_parents", None)
+        origin.__dict__.pop("_link_owners", None)
 
 
 def linked_ids(record):
