@@ -1,15 +1,16 @@
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.actions import delete_selected as django_delete_selected
 from django.db import router, transaction
 from django.db.models import Count
 from django.forms import CheckboxInput
-from django.http import HttpResponseRedirect
+from django.http import HttpResponseRedirect, QueryDict
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.models import to_historic
 
-from negotiations.forms import CuratedForm, VersionedForm
+from negotiations.forms import CuratedForm, DeletionForm, VersionedForm
 from negotiations.history import linked_ids, restore_deleted_with
 from negotiations.models import (
     Citation,
@@ -90,6 +91,51 @@ class CuratedAdmin(SimpleHistoryAdmin):
             if restored or relinked:
                 self.message_user(request, restore_message(restored, relinked))
 
+    def delete_view(self, request, object_id, extra_context=None):
+        # Django deletes on any POST to this page; without a valid reason it must show the
+        # confirmation again, with the error, and delete nothing. Django's view runs in a
+        # transaction: the record, its dependants and its links go together or not at all.
+        form = DeletionForm(request.POST if request.method == "POST" else None)
+        if form.is_bound and not form.is_valid():
+            request.POST = QueryDict()
+        extra_context = {**(extra_context or {}), "deletion_form": reason_fieldset(form)}
+        return super().delete_view(request, object_id, extra_context)
+
+    def delete_model(self, request, obj):
+        obj._change_reason = deletion_reason(request)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        # One delete for all the selected rows; record_deletion gives each of them the reason.
+        queryset._change_reason = deletion_reason(request)
+        super().delete_queryset(request, queryset)
+
+    def get_actions(self, request, action_location=admin.ActionLocation.CHANGE_LIST):
+        # Django's "Delete selected" asks no reason; this one does. Swapped here rather than
+        # declared in `actions`, which subclasses replace; only where Django offers it, so its
+        # permission check still decides.
+        actions = super().get_actions(request, action_location)
+        if "delete_selected" in actions:
+            actions["delete_selected"] = self.get_action(
+                type(self).delete_selected, action_location
+            )
+        return actions
+
+    @admin.action(permissions=["delete"], description=django_delete_selected.short_description)
+    def delete_selected(self, request, queryset):
+        """Django's action (same permission checks, same list of what goes) plus the reason."""
+        form = DeletionForm(request.POST if request.POST.get("post") else None)
+        if form.is_bound and not form.is_valid():
+            # Without "post" Django shows the confirmation page instead of deleting.
+            request.POST = request.POST.copy()
+            del request.POST["post"]
+        # The log entries, the rows, their dependants and links: all of them, or none.
+        with transaction.atomic(using=router.db_for_write(self.model)):
+            response = django_delete_selected(self, request, queryset)
+        if response is not None:
+            response.context_data["deletion_form"] = reason_fieldset(form)
+        return response
+
     def save_formset(self, request, form, formset, change):
         reason = form.cleaned_data.get("change_reason", "")
         for inline in formset.forms:  # deleted rows too: their deletion is recorded
@@ -130,6 +176,19 @@ class CuratedAdmin(SimpleHistoryAdmin):
             request.POST = request.POST.copy()
             request.POST.setlist(helpers.ACTION_CHECKBOX_NAME, list(seen))
         return super().response_action(request, queryset, **kwargs)
+
+
+def deletion_reason(request):
+    """The reason of a confirmed delete; the views above let no delete through without one."""
+    form = DeletionForm(request.POST)
+    if not form.is_valid():
+        raise ValueError("A curated record is deleted only with a reason.")
+    return form.cleaned_data["change_reason"]
+
+
+def reason_fieldset(form):
+    """The reason field laid out as the change form lays out its fields."""
+    return helpers.AdminForm(form, [(None, {"fields": ["change_reason"]})], {})
 
 
 def restore_message(restored, relinked):

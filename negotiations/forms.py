@@ -221,3 +221,18 @@ class CuratedForm(VersionedForm):
         max_length=100,
         help_text="Why you make this change; shown in the history and the public change log.",
     )
+
+
+class DeletionForm(forms.Form):
+    """The admin's delete confirmation: a delete says why, like every other change.
+
+    The reason goes on the deleted record's history row, and in brackets on the rows of
+    everything deleted or unlinked with it; 100 characters, the history column's size.
+    """
+
+    change_reason = forms.CharField(
+        label="Why are you deleting this?",
+        max_length=100,
+        help_text="Shown in the history of the deleted records and of those that lose a link "
+        "to them, and in the public change log.",
+    )

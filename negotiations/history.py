@@ -12,7 +12,7 @@ import functools
 from collections import defaultdict
 
 from django.db import connection
-from django.db.models import CASCADE, F, Model
+from django.db.models import CASCADE, F, Model, QuerySet
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
@@ -185,6 +185,8 @@ def bump_data_version(**kwargs):
 #   dependants with the reason "Deleted with <record>";
 # - each link removed is removed through the owning record first, so the relation or
 #   disagreement gets a revision of its own, at that moment, saying which link went and why;
+# - the reason given for the delete (the admin asks for one) is the deleted record's own, and
+#   follows in brackets on every dependant and link revision: "Deleted with <record> (<why>)";
 # - restoring the deleted record from its history (the admin's revert form) finds, by that
 #   moment, the dependants deleted with it and the links removed with it, and brings them
 #   back, each with a revision saying why (restore_deleted_with below).
@@ -236,32 +238,78 @@ def record_deletion(sender, instance, origin=None, **kwargs):
     """pre_delete: date every row of one delete alike, say why dependants go, unlink with history.
 
     Django sends pre_delete for every row of a delete before it removes any of them, with
-    `origin` the record (or queryset) whose delete() was called.
+    `origin` the record (or queryset) whose delete() was called. The reason for the whole
+    delete is the origin's `_change_reason` (set on the queryset for a bulk delete).
     """
     if origin is None:
         when = timezone.now()
     else:
         when = origin.__dict__.setdefault("_deletion_date", timezone.now())
     instance._history_date = when
+    why = getattr(origin, "_change_reason", None) if origin is not None else None
+    because = f" ({why})" if why else ""
     is_origin = instance is origin or (
         not isinstance(origin, Model) and getattr(origin, "model", None) is sender
     )
+    if is_origin and why and not hasattr(instance, "_change_reason"):
+        instance._change_reason = why  # a row of a deleted queryset
     if not is_origin and not hasattr(instance, "_change_reason"):
         parent = origin if isinstance(origin, Model) else None
         for model, column in parents(sender):
             if parent is None and getattr(instance, column) is not None:
-                parent = model.objects.get(pk=getattr(instance, column))
+                parent = _deleted_parent(origin, model, getattr(instance, column))
         if parent is not None:
-            instance._change_reason = _reason(f"Deleted with {_name(parent)}")
+            instance._change_reason = _reason(f"Deleted with {_name(parent)}{because}")
     for field in links_to(sender):
-        for owner in field.model.objects.filter(**{field.name: instance}):
+        for owner in _link_owners(origin, field, instance):
             owner._history_date = when
             owner._change_reason = _reason(
-                f"Link to {label(instance)} removed: {label(instance)} was deleted"
+                f"Link to {label(instance)} removed: {label(instance)} was deleted{because}"
             )
             if hasattr(instance, "_history_user"):
                 owner._history_user = instance._history_user
             getattr(owner, field.name).remove(instance)
+
+
+def _deleted_parent(origin, model, pk):
+    """The `model` row `pk` whose delete takes a dependant along, fetched once per delete.
+
+    Each parent has many dependants (a demand its citations and parameters); looking it up
+    for each of them would cost a query per dependant. The rows of a deleted queryset that
+    the admin has already loaded cost none.
+    """
+    if origin is None:
+        return model.objects.get(pk=pk)
+    known = origin.__dict__.get("_deleted_parents")
+    if known is None:
+        known = origin.__dict__["_deleted_parents"] = {}
+        cached = getattr(origin, "_result_cache", None)
+        for row in cached or ():
+            known[type(row), row.pk] = row
+    if (model, pk) not in known:
+        known[model, pk] = model.objects.get(pk=pk)
+    return known[model, pk]
+
+
+def _link_owners(origin, field, instance):
+    """The records whose many-to-many `field` links to `instance`, which is being deleted.
+
+    For the rows of a deleted queryset that the admin has already loaded, one query finds the
+    owners for all of them: a query per row would make a bulk delete grow with the selection.
+    """
+    rows = getattr(origin, "_result_cache", None) if isinstance(origin, QuerySet) else None
+    if not rows or instance.pk not in {row.pk for row in rows if type(row) is type(instance)}:
+        return field.model.objects.filter(**{field.name: instance})
+    found = origin.__dict__.setdefault("_link_owners", {})
+    if field not in found:
+        owner, target = field.m2m_field_name(), field.m2m_reverse_field_name()
+        links = field.remote_field.through.objects.filter(
+            **{f"{target}__in": [row.pk for row in rows]}
+        )
+        found[field] = defaultdict(list)
+        for link in links.select_related(owner).order_by(f"{owner}_id"):
+            found[field][getattr(link, f"{target}_id")].append(getattr(link, owner))
+    return found[field][instance.pk]
 
 
 def forget_deletion(sender, instance, origin=None, **kwargs):
@@ -270,6 +318,8 @@ def forget_deletion(sender, instance, origin=None, **kwargs):
     instance.__dict__.pop("_history_date", None)
     if origin is not None:
         origin.__dict__.pop("_deletion_date", None)
+        origin.__dict__.pop("_deleted_parents", None)
+        origin.__dict__.pop("_link_owners", None)
 
 
 def linked_ids(record):

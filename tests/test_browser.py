@@ -466,3 +466,31 @@ def test_topic_pages_are_links_without_javascript_and_swaps_with_htmx(
     page.get_by_label("Party").select_option("ukraine")
     expect(page).to_have_url(re.compile(r"\?party=ukraine$"))
     expect(page.locator("#topic-provisions h2")).to_have_text(["Ukraine"])
+
+
+def test_a_curator_deletes_a_demand_saying_why(site, page: Page, django_user_model):
+    from negotiations.models import Demand
+
+    django_user_model.objects.create_superuser("chief", password="a-long-test-password")
+    demand = Demand.objects.get(code="AG-8")
+    page.goto(site.url + "/admin/login/")
+    page.get_by_label("Username").fill("chief")
+    page.get_by_label("Password").fill("a-long-test-password")
+    page.get_by_role("button", name="Log in").click()
+    page.goto(f"{site.url}/admin/negotiations/demand/{demand.pk}/delete/")
+    why = page.get_by_label("Why are you deleting this?")
+    confirm = page.locator("#content form input[type=submit]")
+
+    why.fill("   ")  # the browser lets blanks through; the server must not
+    confirm.click()
+    expect(page.locator(".errornote")).to_contain_text("Please correct the error below.")
+    expect(page.locator(".errorlist")).to_contain_text("This field is required.")
+    assert Demand.objects.filter(pk=demand.pk).exists()
+
+    page.get_by_label("Why are you deleting this?").fill("Entered twice")
+    confirm.click()
+    expect(page).to_have_url(re.compile(r"/admin/negotiations/demand/$"))
+    expect(page.locator(".messagelist")).to_contain_text("was deleted successfully")
+    assert Demand.history.get(id=demand.pk, history_type="-").history_change_reason == (
+        "Entered twice"
+    )

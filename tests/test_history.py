@@ -74,11 +74,13 @@ def test_a_deleted_record_is_recorded_and_can_be_restored(curator_client):
     citation = Citation.objects.filter(demand__code="RU-I-4").first()
     pk, quote = citation.pk, citation.quote
     delete_url = reverse("admin:negotiations_citation_delete", args=[pk])
-    assert curator_client.post(delete_url, {"post": "yes"}).status_code == 302
+    response = curator_client.post(delete_url, {"post": "yes", "change_reason": "Wrong quote"})
+    assert response.status_code == 302
     assert not Citation.objects.filter(pk=pk).exists()
 
     deletion = Citation.history.filter(id=pk, history_type="-").get()
     assert deletion.history_user.username == "curator"
+    assert deletion.history_change_reason == "Wrong quote"
     assert "Deleted citation" in curator_client.get(reverse("changes")).content.decode()
 
     before_deletion = Citation.history.filter(id=pk, history_type="+").get()
@@ -132,10 +134,13 @@ def demand_as_it_stands(pk):
     }
 
 
+WHY = "Entered twice"
+
+
 def delete_in_admin(client, obj):
     url = reverse(f"admin:negotiations_{obj._meta.model_name}_delete", args=[obj.pk])
     assert client.get(url).status_code == 200  # the confirmation page
-    response = client.post(url, {"post": "yes"})
+    response = client.post(url, {"post": "yes", "change_reason": WHY})
     assert response.status_code == 302
     assert not type(obj).objects.filter(pk=obj.pk).exists()
 
@@ -184,8 +189,10 @@ def test_a_deleted_demand_comes_back_with_its_quotes_numbers_and_links(
     assert not Citation.objects.filter(pk__in=[c["pk"] for c in before["citations"]]).exists()
     assert not Parameter.objects.filter(demand_id=demand.pk).exists()
     deleted_with = Citation.history.filter(demand_id=demand.pk, history_type="-")
-    assert {row.history_change_reason for row in deleted_with} == {f"Deleted with demand {code}"}
-    removed = f"Link to {code} removed: {code} was deleted"
+    assert {row.history_change_reason for row in deleted_with} == {
+        f"Deleted with demand {code} ({WHY})"
+    }
+    removed = f"Link to {code} removed: {code} was deleted ({WHY})"
     for owner in owners:
         latest = owner.history.first()
         assert latest.history_change_reason == removed
@@ -245,7 +252,7 @@ def test_a_deleted_disagreement_comes_back_with_its_versions_and_their_quotes(cu
         for row in model.history.filter(history_type="-")
         if row.history_change_reason and "D15" in row.history_change_reason
     }
-    assert reasons == {"Deleted with disagreement D15"}
+    assert reasons == {f"Deleted with disagreement D15 ({WHY})"}
     assert (
         Citation.history.filter(
             version_id__in=[v["pk"] for v in before["versions"]], history_type="-"
@@ -277,7 +284,7 @@ def test_a_deleted_section_comes_back_with_its_options(curator_client):
         == before
     )
     assert {r.history_change_reason for r in Option.history.filter(section_id=section.pk)} >= {
-        "Deleted with section Z",
+        f"Deleted with section Z ({WHY})",
         "Restored with section Z",
     }
 
@@ -293,5 +300,5 @@ def test_deleting_a_topic_records_the_demands_that_lose_it_as_a_secondary_topic(
     delete_in_admin(curator_client, topic)
 
     latest = demand.history.first()
-    assert latest.history_change_reason == "Link to T99 removed: T99 was deleted"
+    assert latest.history_change_reason == f"Link to T99 removed: T99 was deleted ({WHY})"
     assert not latest.secondary_topics.filter(topic_id=topic.pk).exists()
