@@ -97,6 +97,25 @@ def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
 
 
+@pytest.fixture(scope="session", autouse=True)
+def one_request_at_a_time_on_in_memory_sqlite(django_db_setup):
+    """The live server shares the test's in-memory SQLite connection across its threads, and two
+    requests at once on one SQLite connection fail ("bad parameter or other API misuse"). A
+    browser does send two at once (a submit while a live update is running), so on SQLite the
+    test server takes one request at a time. A real server has a connection per thread."""
+    from django.core.servers.basehttp import WSGIServer
+    from django.db import connection
+    from django.test.testcases import LiveServerThread
+
+    class OneAtATime(WSGIServer):
+        # Serving in its own thread, which already uses the shared connection.
+        def __init__(self, *args, connections_override=None, **kwargs):
+            super().__init__(*args, **kwargs)
+
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+        LiveServerThread.server_class = OneAtATime
+
+
 @pytest.fixture
 def site(live_server, transactional_db):
     """The live server with the curated data (transactional tests start from an empty database)."""
