@@ -4,7 +4,7 @@ Records are addressed by their natural keys (slugs; a demand by its code), as in
 and on the pages; citations, which have none, by their id. Every list is paginated.
 """
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path as FilePath
 from typing import Annotated, Any, Literal
 
@@ -22,6 +22,7 @@ from negotiations.models import (
     Citation,
     Demand,
     Disagreement,
+    LinkStatus,
     Parameter,
     Party,
     Proposal,
@@ -350,6 +351,14 @@ class SourceOut(Schema):
     kind: Literal[*Source.Kind.values]
     reliability_note: str
     page: str = Field(description="The source's page on this site.")
+    link_status: Literal[*LinkStatus.values] = Field(
+        description="What the last link check found at `url`: dead means 404 or 410, no such "
+        "host or nothing listening; refused means the server turned the check away or did not "
+        "answer in time."
+    )
+    link_checked: datetime | None = Field(description="When the check found that status.")
+    archive_status: Literal[*LinkStatus.values] = Field(description="The same for `archived_url`.")
+    archive_checked: datetime | None
 
     @staticmethod
     def resolve_page(source: Source) -> str:

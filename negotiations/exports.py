@@ -52,6 +52,11 @@ SOURCE_COLUMNS = [
     "kind",
     "reliability_note",
     "citation_count",
+    # What the last link check found (see manage.py check_links): ok, refused, dead, unchecked.
+    "link_status",
+    "link_checked",
+    "archive_status",
+    "archive_checked",
 ]
 
 # A compared pair of proposals: a row per provision listed, or per pair matched by wording.
@@ -146,6 +151,10 @@ def source_row(request, source):
         "kind": source.kind,
         "reliability_note": source.reliability_note,
         "citation_count": source.citation_count,
+        "link_status": source.link_status,
+        "link_checked": source.link_checked.isoformat() if source.link_checked else "",
+        "archive_status": source.archive_status,
+        "archive_checked": source.archive_checked.isoformat() if source.archive_checked else "",
     }
 
 

@@ -341,3 +341,18 @@ def test_a_check_that_finds_a_dead_link_updates_the_cached_page(client, base):
     with pytest.raises(CommandError):
         check_source(SOURCE)
     assert "no longer answers" in client.get(page).content.decode()
+
+
+def test_the_sources_download_and_the_api_carry_the_findings(client):
+    mark_dead(SOURCE)
+    rows = client.get(reverse("sources"), {"format": "csv"}).content.decode().splitlines()
+    header, *lines = rows
+    assert header.endswith("link_status,link_checked,archive_status,archive_checked")
+    line = next(line for line in lines if line.startswith(SOURCE + ","))
+    assert line.endswith(",dead,2026-12-03T06:00:00+00:00,ok,")
+    listed = client.get("/api/sources", {"limit": 100}).json()
+    found = next(source for source in listed["items"] if source["slug"] == SOURCE)
+    assert (found["link_status"], found["archive_status"]) == ("dead", "ok")
+    assert found["link_checked"].startswith("2026-12-03T06:00:00")
+    one = client.get(f"/api/sources/{SOURCE}").json()
+    assert one["link_status"] == "dead" and one["archive_checked"] is None
