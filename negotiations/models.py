@@ -716,6 +716,10 @@ class Source(Timestamped):
     def link_is_dead(self):
         return self.link_status == LinkStatus.DEAD
 
+    @property
+    def archive_is_dead(self):
+        return bool(self.archived_url) and self.archive_status == LinkStatus.DEAD
+
     def natural_key(self):
         return (self.slug,)
 

@@ -302,6 +302,24 @@ def test_citation_says_the_original_is_dead_and_offers_the_copy_first(client):
     assert copy < html.index(f'href="{source.url}"', notice)
 
 
+def test_a_dead_copy_is_said_to_be_dead_too(client):
+    source = mark_dead(SOURCE)
+    Source.objects.filter(pk=source.pk).update(
+        archive_status=LinkStatus.DEAD, archive_checked="2026-12-02T06:00:00Z"
+    )
+    html = client.get(source.get_absolute_url()).content.decode()
+    assert "The copy no longer answers (checked 2 December 2026)." in html
+    demand = Citation.objects.filter(source=source, demand__isnull=False).first().demand
+    html = client.get(demand.get_absolute_url()).content.decode()
+    assert "Neither the original page nor its copy answers any more" in html
+    # With the original alive, the copy's line says so on its own.
+    Source.objects.filter(pk=source.pk).update(link_status=LinkStatus.OK)
+    bump_data_version()  # as a check's save would: the cached page is out of date
+    html = client.get(demand.get_absolute_url()).content.decode()
+    assert "copy of the page</a> (no longer answers)" in html
+    assert "Neither the original" not in html
+
+
 def test_marker_points_to_the_copy_when_the_original_is_dead(client):
     source = mark_dead(SOURCE)
     demand = Demand.objects.filter(citations__source=source).select_related("topic").first()
