@@ -117,8 +117,13 @@ class ComparisonFilterForm(forms.Form):
 
 
 class CompareForm(forms.Form):
-    a = SlugChoiceField(Proposal.objects.all(), label="Compare", empty_label="Choose a proposal")
-    b = SlugChoiceField(Proposal.objects.all(), label="with", empty_label="Choose a proposal")
+    # With their parties: the page names each side's party.
+    a = SlugChoiceField(
+        Proposal.objects.select_related("party"), label="Compare", empty_label="Choose a proposal"
+    )
+    b = SlugChoiceField(
+        Proposal.objects.select_related("party"), label="with", empty_label="Choose a proposal"
+    )
 
     def clean(self):
         cleaned_data = super().clean()

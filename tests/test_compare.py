@@ -66,3 +66,27 @@ def test_compare_with_empty_choices_shows_the_picker(client):
 def test_compare_without_choices_shows_the_picker(client):
     html = client.get(reverse("compare")).content.decode()
     assert "Choose a proposal" in html
+
+
+# The page cache's data version, the two proposals chosen (with their parties), each one's
+# demands with their secondary topics, numbers and citations (four queries a side), the topics,
+# and the two menus of proposals.
+COMPARE_QUERIES = 14
+PAIRS = [
+    {"a": "ru-memorandum", "b": "ua-framework"},
+    {"a": "ru-position-2025-05-28", "b": "ru-memorandum"},
+]
+
+
+@pytest.mark.parametrize("chosen", PAIRS)
+def test_compare_runs_a_fixed_number_of_queries(client, django_assert_num_queries, chosen):
+    with django_assert_num_queries(COMPARE_QUERIES):
+        assert client.get("/compare/", chosen).status_code == 200
+
+
+@pytest.mark.parametrize("chosen", PAIRS)
+def test_compare_query_count_does_not_grow_with_tenfold_data(
+    client, tenfold_data, django_assert_num_queries, chosen
+):
+    with django_assert_num_queries(COMPARE_QUERIES):
+        assert client.get("/compare/", chosen).status_code == 200
