@@ -602,6 +602,17 @@ class LinkStatus(models.TextChoices):
     DEAD = "dead", "Dead"
 
 
+# What a source's link check records, and what a never-checked address holds.
+FINDING_FIELDS = {
+    f"{prefix}_{part}" for prefix in ("link", "archive") for part in ("status", "detail", "checked")
+}
+UNCHECKED = {
+    f"{prefix}_{part}": value
+    for prefix in ("link", "archive")
+    for part, value in (("status", LinkStatus.UNCHECKED), ("detail", ""), ("checked", None))
+}
+
+
 class Source(Timestamped):
     class Kind(models.TextChoices):
         PRIMARY = "primary", "Primary text"
@@ -699,14 +710,22 @@ class Source(Timestamped):
         return f"{self.publisher} — {self.title}"
 
     def save(self, *args, **kwargs):
-        # A finding is about the address it was made for: a new address has not been checked.
-        if not self._state.adding:
-            stored = Source.objects.filter(pk=self.pk).values("url", "archived_url").first()
-            unchecked = (LinkStatus.UNCHECKED, "", None)
-            if stored and stored["url"] != self.url:
-                self.link_status, self.link_detail, self.link_checked = unchecked
-            if stored and stored["archived_url"] != self.archived_url:
-                self.archive_status, self.archive_detail, self.archive_checked = unchecked
+        # The findings are the link check's alone (it saves them by name, in update_fields). Any
+        # other save, a curator's or a revert to an old revision, keeps what the check last
+        # found, except that a new address has not been checked.
+        update_fields = kwargs.get("update_fields")
+        checking = update_fields is not None and bool(FINDING_FIELDS & set(update_fields))
+        stored = None
+        if not self._state.adding and not checking:
+            stored = Source.objects.filter(pk=self.pk).values(
+                "url", "archived_url", *FINDING_FIELDS
+            )
+            stored = stored.first()
+        if stored:
+            for address, prefix in (("url", "link"), ("archived_url", "archive")):
+                same = stored[address] == getattr(self, address)
+                for field in (f"{prefix}_status", f"{prefix}_detail", f"{prefix}_checked"):
+                    setattr(self, field, stored[field] if same else UNCHECKED[field])
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):

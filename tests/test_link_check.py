@@ -4,6 +4,7 @@ The checks run against a real HTTP server on 127.0.0.1, started here, and a port
 listens on.
 """
 
+import io
 import socket
 import threading
 import time
@@ -19,7 +20,7 @@ from django.urls import reverse
 
 from negotiations.curated import FIXTURE_FILES
 from negotiations.history import bump_data_version, data_version, recent_changes
-from negotiations.management.commands.check_links import USER_AGENT, check
+from negotiations.management.commands.check_links import USER_AGENT, Command, check
 from negotiations.models import Citation, Demand, LinkStatus, Source
 from tests.conftest import admin_form_data
 
@@ -227,6 +228,40 @@ def test_without_slug_every_address_is_checked_and_summed_up(base, capsys):
     assert summary.startswith(f"{with_url + copies} links checked: {with_url} ok, ")
 
 
+def test_an_address_with_non_ascii_letters_is_checked_as_sent_on_the_wire(base):
+    # The model accepts such addresses (IRIs); HTTP needs them percent-encoded.
+    assert check(base + "/статья", timeout=TIMEOUT) == (LinkStatus.DEAD, "HTTP 404")
+    assert check("http://пример.invalid:1/", timeout=TIMEOUT)[0] in LinkStatus.values
+
+
+def test_a_machine_where_nothing_answers_records_nothing(unused_port):
+    Source.objects.exclude(url="").update(url=f"http://127.0.0.1:{unused_port}/page")
+    Source.objects.exclude(archived_url="").update(archived_url="")
+    revisions = Source.history.count()
+    with pytest.raises(CommandError, match="is this machine offline"):
+        call_command("check_links", timeout=TIMEOUT, workers=4, stdout=None)
+    assert Source.history.count() == revisions
+    assert set(Source.objects.values_list("link_status", flat=True)) == {"unchecked"}
+
+
+def test_a_curators_edit_while_the_check_runs_is_kept(base, curator_client):
+    point(SOURCE, base + "/gone")
+    source = Source.objects.get(slug=SOURCE)
+    found = {(source.pk, "url"): (source.url, *check(source.url, timeout=TIMEOUT))}
+    # Meanwhile, a curator edits the source.
+    url = reverse("admin:negotiations_source_change", args=[source.pk])
+    data = admin_form_data(curator_client.get(url), title="Retitled", change_reason="Title")
+    assert curator_client.post(url, data).status_code == 302
+    edited = Source.objects.get(pk=source.pk)
+
+    assert Command(stdout=io.StringIO()).record(source.pk, found)
+    saved = Source.objects.get(pk=source.pk)
+    assert (saved.title, saved.link_status) == ("Retitled", LinkStatus.DEAD)
+    assert saved.revision == edited.revision + 1
+    latest = saved.history.latest("history_id")
+    assert (latest.history_change_reason, latest.title) == ("Link check", "Retitled")
+
+
 def test_an_unknown_slug_is_an_error():
     with pytest.raises(CommandError, match="No source"):
         check_source("no-such-source")
@@ -256,6 +291,22 @@ def test_a_new_address_is_unchecked_again(curator_client):
     source.refresh_from_db()
     assert (source.link_status, source.link_checked) == (LinkStatus.UNCHECKED, None)
     assert source.archive_status == LinkStatus.OK  # the copy's address did not change
+
+
+def test_a_revert_to_an_old_revision_keeps_the_latest_findings(curator_client):
+    source = Source.objects.get(slug=SOURCE)
+    first = source.history.latest("history_id")
+    url = reverse("admin:negotiations_source_change", args=[source.pk])
+    data = admin_form_data(curator_client.get(url), title="A typo", change_reason="Typo")
+    assert curator_client.post(url, data).status_code == 302
+    mark_dead(SOURCE, archived_url=source.archived_url)  # found since
+
+    revert = reverse("admin:negotiations_source_simple_history", args=[source.pk, first.history_id])
+    data = admin_form_data(curator_client.get(revert), change_reason="Undo the typo")
+    assert curator_client.post(revert, data).status_code == 302
+    source.refresh_from_db()
+    assert source.title == first.title
+    assert (source.link_status, source.link_detail) == (LinkStatus.DEAD, "HTTP 404")
 
 
 def test_findings_stay_out_of_the_fixtures(tmp_path):
@@ -289,7 +340,7 @@ def test_admin_lists_and_filters_sources_by_link_status(curator_client):
 def test_source_page_says_the_original_is_dead_and_offers_the_copy_first(client):
     source = mark_dead(SOURCE)
     html = client.get(source.get_absolute_url()).content.decode()
-    assert "The original page no longer answers (checked 3 December 2026)." in html
+    assert "The original page no longer answers (found dead on 3 December 2026)." in html
     assert html.index(source.archived_url) < html.index(source.url)
 
 
@@ -297,7 +348,7 @@ def test_citation_says_the_original_is_dead_and_offers_the_copy_first(client):
     source = mark_dead(SOURCE)
     demand = Citation.objects.filter(source=source, demand__isnull=False).first().demand
     html = client.get(demand.get_absolute_url()).content.decode()
-    notice = html.index("The original page no longer answers (checked 3 December 2026).")
+    notice = html.index("The original page no longer answers (found dead on 3 December 2026).")
     copy = html.index(f'href="{source.archived_url}"', notice)
     assert copy < html.index(f'href="{source.url}"', notice)
 
@@ -308,7 +359,7 @@ def test_a_dead_copy_is_said_to_be_dead_too(client):
         archive_status=LinkStatus.DEAD, archive_checked="2026-12-02T06:00:00Z"
     )
     html = client.get(source.get_absolute_url()).content.decode()
-    assert "The copy no longer answers (checked 2 December 2026)." in html
+    assert "The copy no longer answers (found dead on 2 December 2026)." in html
     demand = Citation.objects.filter(source=source, demand__isnull=False).first().demand
     html = client.get(demand.get_absolute_url()).content.decode()
     assert "Neither the original page nor its copy answers any more" in html

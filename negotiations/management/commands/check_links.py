@@ -3,10 +3,13 @@ import ssl
 from concurrent.futures import ThreadPoolExecutor
 from http.client import HTTPException
 from urllib.error import HTTPError, URLError
+from urllib.parse import urlsplit, urlunsplit
 from urllib.request import Request, urlopen
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 from django.utils import timezone
+from django.utils.encoding import iri_to_uri
 
 from negotiations.models import LinkStatus, Source
 
@@ -24,8 +27,24 @@ GONE = {404, 410}
 ADDRESSES = [("url", "link"), ("archived_url", "archive")]
 
 
+def as_uri(url):
+    """The address as HTTP sends it: the model's validator accepts non-ASCII hosts and paths
+    (IRIs), which go out in IDNA and percent-encoded."""
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if not netloc.isascii():
+        netloc = parts.hostname.encode("idna").decode("ascii")
+        netloc += f":{parts.port}" if parts.port else ""
+    path, query = iri_to_uri(parts.path), iri_to_uri(parts.query)
+    return urlunsplit(parts._replace(netloc=netloc, path=path, query=query, fragment=""))
+
+
 def check(url, timeout):
     """(status, detail) for one address: HEAD, then GET if HEAD is refused; follows redirects."""
+    try:
+        url = as_uri(url)
+    except (UnicodeError, ValueError):
+        return LinkStatus.REFUSED, "address not understood"
     for method in ("HEAD", "GET"):
         request = Request(url, method=method, headers=HEADERS)
         try:
@@ -39,7 +58,7 @@ def check(url, timeout):
             return status, f"HTTP {error.code}"
         except URLError as error:
             return failure(error.reason)
-        except (OSError, HTTPException) as error:
+        except (OSError, HTTPException, ValueError) as error:
             return failure(error)
     raise AssertionError("unreachable: GET always returns")
 
@@ -47,6 +66,9 @@ def check(url, timeout):
 def failure(reason):
     """A finding for an address that gave no HTTP answer."""
     if isinstance(reason, socket.gaierror):
+        # "Try again" is the resolver failing, not the name: it says nothing about the page.
+        if reason.errno == socket.EAI_AGAIN:
+            return LinkStatus.REFUSED, "name lookup failed for now"
         return LinkStatus.DEAD, "host not found"
     if isinstance(reason, ConnectionRefusedError):
         return LinkStatus.DEAD, "connection refused"
@@ -88,9 +110,16 @@ class Command(BaseCommand):
             for (pk, address, url), finding in zip(jobs, findings, strict=True)
         }
 
-        changed = 0
-        for source in sources:  # read again: a curator may have edited one meanwhile
-            changed += self.record(source, found)
+        # A machine that is offline, or has no name server, finds every address dead: saying so
+        # on every citation would be wrong. Some server must have answered for a run to count.
+        if len(found) > 1 and not any(
+            detail.startswith("HTTP ") for _, _, detail in found.values()
+        ):
+            raise CommandError(
+                f"None of the {len(found)} addresses answered at all: is this machine offline? "
+                "Nothing was recorded."
+            )
+        changed = sum(self.record(pk, found) for pk in sorted({pk for pk, _ in found}))
         counts = dict.fromkeys(LinkStatus.values, 0)
         for _, status, _ in found.values():
             counts[status] += 1
@@ -102,28 +131,35 @@ class Command(BaseCommand):
         if dead:
             raise CommandError(f"{len(dead)} dead link{'s' * (len(dead) != 1)}: {', '.join(dead)}")
 
-    def record(self, source, found):
+    def record(self, pk, found):
         """Save the source's new findings, if any; say what changed. True when saved."""
         now = timezone.now()
-        fields, said = [], []
-        for address, prefix in ADDRESSES:
-            if (source.pk, address) not in found:
-                continue
-            url, status, detail = found[source.pk, address]
-            old = getattr(source, f"{prefix}_status")
-            # A curator may have changed the address while it was being checked.
-            if url != getattr(source, address) or old == status:
-                continue
-            setattr(source, f"{prefix}_status", status)
-            setattr(source, f"{prefix}_detail", detail)
-            setattr(source, f"{prefix}_checked", now)
-            fields += [f"{prefix}_status", f"{prefix}_detail", f"{prefix}_checked"]
-            said.append(f"{prefix} {old} → {status} ({detail})")
-        if not fields:
-            return False
-        # The normal save path: the history records it and the data version moves, so cached
-        # pages show the finding.
-        source._change_reason = "Link check"
-        source.save(update_fields=fields)
+        # The checks took a while: a curator may have edited the source meanwhile. Saving the
+        # copy read before them would write its old revision number and an old text into the
+        # history, so the source is read again, and held until saved.
+        with transaction.atomic():
+            source = Source.objects.select_for_update().filter(pk=pk).first()
+            if source is None:  # deleted meanwhile
+                return False
+            fields, said = [], []
+            for address, prefix in ADDRESSES:
+                if (pk, address) not in found:
+                    continue
+                url, status, detail = found[pk, address]
+                old = getattr(source, f"{prefix}_status")
+                # A finding is about the address it was made for, which may have changed.
+                if url != getattr(source, address) or old == status:
+                    continue
+                setattr(source, f"{prefix}_status", status)
+                setattr(source, f"{prefix}_detail", detail)
+                setattr(source, f"{prefix}_checked", now)
+                fields += [f"{prefix}_status", f"{prefix}_detail", f"{prefix}_checked"]
+                said.append(f"{prefix} {old} → {status} ({detail})")
+            if not fields:
+                return False
+            # The normal save path: the history records it and the data version moves, so
+            # cached pages show the finding.
+            source._change_reason = "Link check"
+            source.save(update_fields=fields)
         self.stdout.write(f"{source.slug}: {'; '.join(said)}")
         return True
