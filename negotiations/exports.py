@@ -211,7 +211,7 @@ def _cell(value):
             else str(item)
             for item in value
         ]
-        return " | ".join(parts)
+        value = " | ".join(parts)
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):

@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 
 from negotiations.exports import DEMAND_COLUMNS, SOURCE_COLUMNS
+from negotiations.history import bump_data_version
 from negotiations.models import Demand, Source
 from tests.pages import shown_codes
 
@@ -146,6 +147,15 @@ def test_csv_cells_that_a_spreadsheet_would_run_as_formulas_stay_text(client):
     )
     assert row["summary"] == "'" + formula
     assert row["paraphrase"] == "'-1+2"
+    # A list cell starts with its first item: a citation's publisher, a number's name.
+    Source.objects.filter(citations__demand__code="RU-I-4").update(publisher="@SUM(A1)")
+    bump_data_version()
+    row = next(
+        r
+        for r in csv_rows(client.get("/", {"topic": "nuclear", "format": "csv"}))
+        if r["code"] == "RU-I-4"
+    )
+    assert row["citations"].startswith("'@SUM(A1): “")
     # The JSON is data, not a spreadsheet: it keeps the text as curated.
     data = json.loads(client.get("/", {"topic": "nuclear", "format": "json"}).content)
     assert next(d for d in data if d["code"] == "RU-I-4")["summary"] == formula

@@ -43,7 +43,7 @@ def test_comparison_stays_bounded_with_more_data(synthetic, client, django_asser
     with django_assert_num_queries(8):
         response = client.get("/")
     html = response.content.decode()
-    assert "Show all" in html  # busy cells are capped, with a link to the rest
+    assert "See all" in html  # busy cells are capped, with a link to the rest
     assert len(gzip.compress(response.content)) < 40_000
 
 
@@ -52,7 +52,7 @@ def test_a_capped_cell_counts_everything_it_holds(synthetic, client):
     russian = ceasefire.filter(section__proposal__party__slug="russia").count()
     html = client.get("/", {"topic": "ceasefire"}).content.decode()
     assert russian > 12
-    assert f"Show all {russian} from Russia</a> ({russian - 12} more on the topic page)" in html
+    assert f"See all {russian} from Russia</a> ({russian - 12} more on the topic page)" in html
     assert html.count('class="demand-summary"') <= 3 * 12  # three parties, twelve each at most
 
 

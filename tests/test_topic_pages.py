@@ -201,4 +201,4 @@ def test_the_comparisons_show_all_link_opens_the_topic_filtered_by_party(client)
 
     call_command("generate_synthetic", scale=2)
     html = client.get("/", {"topic": "ceasefire"}).content.decode()
-    assert '<a href="/topics/ceasefire/?party=russia#party-russia">Show all ' in html
+    assert '<a href="/topics/ceasefire/?party=russia#party-russia">See all ' in html
