@@ -326,10 +326,12 @@ class DemandAdmin(CuratedAdmin):
     @admin.action(description="Mark as verified today", permissions=["change"])
     def mark_verified_today(self, request, queryset):
         today = timezone.localdate()
-        for demand in queryset:
-            demand.verified_on = today
-            demand._change_reason = "Quotes checked against their sources"
-            demand.save()
+        # All or none: a failure halfway must not leave some demands marked and others not.
+        with transaction.atomic():
+            for demand in queryset:
+                demand.verified_on = today
+                demand._change_reason = "Quotes checked against their sources"
+                demand.save()
         self.message_user(request, f"{len(queryset)} demands marked as verified on {today}.")
 
     inlines = [CitationInline, ParameterInline]

@@ -4,6 +4,8 @@ import re
 
 import pytest
 from django.contrib.admin import helpers
+from django.db import DatabaseError
+from django.db.models.signals import pre_save
 from django.urls import reverse
 from django.utils import timezone
 
@@ -113,3 +115,34 @@ def test_list_rows_start_unselected(curator_client):
     html = curator_client.get(reverse("admin:negotiations_demand_changelist")).content.decode()
     rows = re.findall(r"<input[^>]*action-select[^>]*>", html)
     assert rows and not any("checked" in row for row in rows)
+
+
+def test_an_admin_action_that_fails_halfway_changes_nothing(curator_client):
+    demands = list(Demand.objects.filter(code__in=["RU-I-6", "RU-I-4"]).order_by("pk"))
+    saved = []
+
+    def fail_on_the_second(sender, instance, **kwargs):
+        saved.append(instance.pk)
+        if len(saved) == 2:
+            raise DatabaseError("the database went away")
+
+    pre_save.connect(fail_on_the_second, sender=Demand)
+    try:
+        with pytest.raises(DatabaseError):
+            curator_client.post(
+                reverse("admin:negotiations_demand_changelist"),
+                {
+                    "action": "mark_verified_today",
+                    helpers.ACTION_CHECKBOX_NAME: [f"{d.pk}:{d.revision}" for d in demands],
+                    "index": "0",
+                },
+            )
+    finally:
+        pre_save.disconnect(fail_on_the_second, sender=Demand)
+    assert len(saved) == 2
+    for demand in demands:
+        fresh = Demand.objects.get(pk=demand.pk)
+        assert (fresh.revision, fresh.verified_on) == (demand.revision, demand.verified_on)
+        assert not fresh.history.filter(
+            history_change_reason="Quotes checked against their sources"
+        ).exists()
