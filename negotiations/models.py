@@ -602,15 +602,12 @@ class LinkStatus(models.TextChoices):
     DEAD = "dead", "Dead"
 
 
-# What a source's link check records, and what a never-checked address holds.
-FINDING_FIELDS = {
-    f"{prefix}_{part}" for prefix in ("link", "archive") for part in ("status", "detail", "checked")
-}
-UNCHECKED = {
-    f"{prefix}_{part}": value
-    for prefix in ("link", "archive")
-    for part, value in (("status", LinkStatus.UNCHECKED), ("detail", ""), ("checked", None))
-}
+# A source's addresses, each with the prefix of the three fields a link check records for it.
+CHECKED_ADDRESSES = (("url", "link"), ("archived_url", "archive"))
+
+
+def finding_fields(prefix):
+    return (f"{prefix}_status", f"{prefix}_detail", f"{prefix}_checked")
 
 
 class Source(Timestamped):
@@ -712,20 +709,14 @@ class Source(Timestamped):
     def save(self, *args, **kwargs):
         # The findings are the link check's alone (it saves them by name, in update_fields). Any
         # other save, a curator's or a revert to an old revision, keeps what the check last
-        # found, except that a new address has not been checked.
-        update_fields = kwargs.get("update_fields")
-        checking = update_fields is not None and bool(FINDING_FIELDS & set(update_fields))
-        stored = None
+        # found.
+        update_fields = set(kwargs.get("update_fields") or ())
+        checking = any(update_fields & set(finding_fields(p)) for _, p in CHECKED_ADDRESSES)
         if not self._state.adding and not checking:
-            stored = Source.objects.filter(pk=self.pk).values(
-                "url", "archived_url", *FINDING_FIELDS
-            )
-            stored = stored.first()
-        if stored:
-            for address, prefix in (("url", "link"), ("archived_url", "archive")):
-                same = stored[address] == getattr(self, address)
-                for field in (f"{prefix}_status", f"{prefix}_detail", f"{prefix}_checked"):
-                    setattr(self, field, stored[field] if same else UNCHECKED[field])
+            fields = [name for a, p in CHECKED_ADDRESSES for name in (a, *finding_fields(p))]
+            stored = Source.objects.filter(pk=self.pk).only(*fields).first()
+            if stored:
+                self.keep_findings(stored)
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
@@ -738,6 +729,15 @@ class Source(Timestamped):
     @property
     def archive_is_dead(self):
         return bool(self.archived_url) and self.archive_status == LinkStatus.DEAD
+
+    def keep_findings(self, stored):
+        """Take the link check's findings from the stored row, except for an address that
+        changed: that one has not been checked."""
+        for address, prefix in CHECKED_ADDRESSES:
+            same = getattr(stored, address) == getattr(self, address)
+            for name in finding_fields(prefix):
+                value = getattr(stored, name) if same else self._meta.get_field(name).get_default()
+                setattr(self, name, value)
 
     def natural_key(self):
         return (self.slug,)

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.encoding import iri_to_uri
 
-from negotiations.models import LinkStatus, Source
+from negotiations.models import CHECKED_ADDRESSES, LinkStatus, Source, finding_fields
 
 # Browser-like, so servers answer as they would a reader, but saying who is asking.
 USER_AGENT = "Mozilla/5.0 (compatible; negotiations-link-check/1.0; citations of the 2025 talks)"
@@ -23,8 +23,6 @@ HEADERS = {
 # Answers to HEAD that say nothing about the page: some servers only refuse HEAD.
 RETRY_WITH_GET = {403, 405, 501}
 GONE = {404, 410}
-# (address field, prefix of its finding's fields)
-ADDRESSES = [("url", "link"), ("archived_url", "archive")]
 
 
 def as_uri(url):
@@ -100,7 +98,7 @@ class Command(BaseCommand):
         jobs = [
             (source.pk, address, getattr(source, address))
             for source in sources
-            for address, _ in ADDRESSES
+            for address, _ in CHECKED_ADDRESSES
             if getattr(source, address)
         ]
         with ThreadPoolExecutor(max_workers=max(workers, 1)) as pool:
@@ -142,7 +140,7 @@ class Command(BaseCommand):
             if source is None:  # deleted meanwhile
                 return False
             fields, said = [], []
-            for address, prefix in ADDRESSES:
+            for address, prefix in CHECKED_ADDRESSES:
                 if (pk, address) not in found:
                     continue
                 url, status, detail = found[pk, address]
@@ -150,10 +148,10 @@ class Command(BaseCommand):
                 # A finding is about the address it was made for, which may have changed.
                 if url != getattr(source, address) or old == status:
                     continue
-                setattr(source, f"{prefix}_status", status)
-                setattr(source, f"{prefix}_detail", detail)
-                setattr(source, f"{prefix}_checked", now)
-                fields += [f"{prefix}_status", f"{prefix}_detail", f"{prefix}_checked"]
+                names = finding_fields(prefix)
+                for name, value in zip(names, (status, detail, now), strict=True):
+                    setattr(source, name, value)
+                fields += names
                 said.append(f"{prefix} {old} → {status} ({detail})")
             if not fields:
                 return False

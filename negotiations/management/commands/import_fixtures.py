@@ -83,8 +83,9 @@ class Command(BaseCommand):
             )
             raise CommandError(fields) from None
         obj._change_reason = f"Imported from {file_name}"
-        if existing:
-            keep_findings(existing, obj)
+        if existing and isinstance(obj, Source):
+            # A raw save would reset what the link check found: the files hold curated data only.
+            obj.keep_findings(existing)
         # A raw save keeps the file's values exactly (timestamps, version), so an export of an
         # unchanged database gives the same bytes; the history is then recorded explicitly.
         deserialized.save()
@@ -139,16 +140,3 @@ def unchanged(existing, obj, m2m_data):
         if set(getattr(existing, name).values_list("pk", flat=True)) != set(pks):
             return False
     return True
-
-
-def keep_findings(existing, obj):
-    """The files hold curated data only; a raw save would reset what the link check found.
-
-    A finding is kept only while the address it was made for stays the same.
-    """
-    if not isinstance(obj, Source):
-        return
-    for address, prefix in (("url", "link"), ("archived_url", "archive")):
-        if getattr(existing, address) == getattr(obj, address):
-            for name in (f"{prefix}_status", f"{prefix}_detail", f"{prefix}_checked"):
-                setattr(obj, name, getattr(existing, name))
