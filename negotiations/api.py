@@ -352,9 +352,10 @@ class SourceOut(Schema):
     reliability_note: str
     page: str = Field(description="The source's page on this site.")
     link_status: Literal[*LinkStatus.values] = Field(
-        description="What the last link check found at `url`: dead means 404 or 410, no such "
-        "host or nothing listening; refused means the server turned the check away or did not "
-        "answer in time."
+        description="What the link checks found at `url`: failing means found dead once "
+        "(404 or 410, no such host or nothing listening) and dead means found so again at least "
+        "12 hours later; refused means the server turned the check away or did not answer in "
+        "time."
     )
     link_checked: datetime | None = Field(description="When the check found that status.")
     archive_status: Literal[*LinkStatus.values] = Field(description="The same for `archived_url`.")

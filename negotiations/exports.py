@@ -52,7 +52,8 @@ SOURCE_COLUMNS = [
     "kind",
     "reliability_note",
     "citation_count",
-    # What the last link check found (see manage.py check_links): ok, refused, dead, unchecked.
+    # What the link checks found (see manage.py check_links): unchecked, ok, refused, failing
+    # (found dead once) or dead.
     "link_status",
     "link_checked",
     "archive_status",

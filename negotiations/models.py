@@ -598,7 +598,10 @@ class LinkStatus(models.TextChoices):
     # The server answered but turns robots away (401, 403, 429), or did not answer in time:
     # the page may well be there, so readers are told nothing.
     REFUSED = "refused", "Refused or timed out"
-    # 404 or 410, no such host, or nothing listening.
+    # Found dead once (404 or 410, no such host, nothing listening) and waiting for a later
+    # check to confirm it: sites go down for an hour, and readers are told nothing until then.
+    FAILING = "failing", "Not answering, to confirm"
+    # Found dead by two checks some hours apart.
     DEAD = "dead", "Dead"
 
 

@@ -8,6 +8,7 @@ import io
 import socket
 import threading
 import time
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -29,6 +30,7 @@ pytestmark = pytest.mark.django_db
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 SLOW = 1.5  # seconds the slow path takes; the checks here give up after TIMEOUT
 TIMEOUT = 0.5
+HOURS_13 = timedelta(hours=13)  # more than the 12 a dead finding waits to be confirmed
 # Sources cited by a demand and with a known address.
 SOURCE = "kyiv-independent-russia-passes-peace-memorandum"
 
@@ -170,11 +172,54 @@ def test_the_command_records_the_address_and_the_copy(base):
     assert source.link_checked is not None and source.archive_checked is not None
 
 
-def test_a_dead_link_fails_the_command_and_names_it(base):
+def test_a_dead_link_is_failing_until_a_check_hours_later_agrees(base, capsys):
     point(SOURCE, base + "/missing")
+    check_source(SOURCE)  # no error yet: the site may be down for an hour
+    source = Source.objects.get(slug=SOURCE)
+    assert (source.link_status, source.link_detail) == (LinkStatus.FAILING, "HTTP 404")
+    revisions = source.history.count()
+
+    call_command("check_links", slug=SOURCE, timeout=TIMEOUT)  # again, straight away
+    assert "1 found dead once (to confirm), 0 dead" in capsys.readouterr().out
+    assert Source.objects.get(slug=SOURCE).link_status == LinkStatus.FAILING
+    assert source.history.count() == revisions
+
+    Source.objects.filter(slug=SOURCE).update(link_checked=source.link_checked - HOURS_13)
     with pytest.raises(CommandError, match=r"1 dead link: .*/missing"):
         check_source(SOURCE)
+    source = Source.objects.get(slug=SOURCE)
+    assert source.link_status == LinkStatus.DEAD
+    assert source.history.latest("history_id").history_change_reason == "Link check"
+
+
+def test_a_failing_link_that_answers_again_is_ok(base):
+    point(SOURCE, base + "/missing")
+    check_source(SOURCE)
+    point(SOURCE, base + "/ok")
+    Source.objects.filter(slug=SOURCE).update(link_status=LinkStatus.FAILING)
+    check_source(SOURCE)
+    assert Source.objects.get(slug=SOURCE).link_status == LinkStatus.OK
+
+
+def test_a_failing_link_found_refused_later_starts_over(base):
+    point(SOURCE, base + "/forbidden")
+    Source.objects.filter(slug=SOURCE).update(
+        link_status=LinkStatus.FAILING, link_checked="2026-01-01T00:00:00Z"
+    )
+    check_source(SOURCE)
+    assert Source.objects.get(slug=SOURCE).link_status == LinkStatus.REFUSED
+
+
+def test_confirm_after_zero_makes_a_dead_link_dead_at_once(base):
+    point(SOURCE, base + "/gone")
+    with pytest.raises(CommandError, match=r"1 dead link: .*/gone"):
+        check_source(SOURCE, confirm_after=0)
     assert Source.objects.get(slug=SOURCE).link_status == LinkStatus.DEAD
+
+
+def test_a_negative_confirm_after_is_an_error():
+    with pytest.raises(CommandError, match="0 or more hours"):
+        check_source(SOURCE, confirm_after=-1)
 
 
 def test_a_changed_status_is_one_revision_with_the_reason_link_check(base):
@@ -221,7 +266,7 @@ def test_without_slug_every_address_is_checked_and_summed_up(base, capsys):
     copies = Source.objects.exclude(archived_url="").count()
 
     with pytest.raises(CommandError, match=f"{copies} dead links"):
-        call_command("check_links", timeout=TIMEOUT, workers=4)
+        call_command("check_links", timeout=TIMEOUT, workers=4, confirm_after=0)
     assert set(Source.objects.exclude(url="").values_list("link_status", flat=True)) == {"ok"}
     assert set(Source.objects.filter(url="").values_list("link_status", flat=True)) == {"unchecked"}
     summary = capsys.readouterr().out.splitlines()[-1]
@@ -256,7 +301,7 @@ def test_a_curators_edit_while_the_check_runs_is_kept(base, curator_client):
 
     assert Command(stdout=io.StringIO()).record(source.pk, found)
     saved = Source.objects.get(pk=source.pk)
-    assert (saved.title, saved.link_status) == ("Retitled", LinkStatus.DEAD)
+    assert (saved.title, saved.link_status) == ("Retitled", LinkStatus.FAILING)
     assert saved.revision == edited.revision + 1
     latest = saved.history.latest("history_id")
     assert (latest.history_change_reason, latest.title) == ("Link check", "Retitled")
@@ -379,10 +424,15 @@ def test_marker_points_to_the_copy_when_the_original_is_dead(client):
     assert f'data-url="{source.url}"' not in html
 
 
-def test_refused_and_unchecked_links_show_nothing_special(client):
-    Source.objects.filter(slug=SOURCE).update(link_status=LinkStatus.REFUSED)
+@pytest.mark.parametrize("status", [LinkStatus.REFUSED, LinkStatus.FAILING])
+def test_refused_and_unconfirmed_links_show_nothing_special(client, status):
+    Source.objects.filter(slug=SOURCE).update(
+        link_status=status, link_checked="2026-12-03T06:00:00Z"
+    )
     source = Source.objects.get(slug=SOURCE)
     assert "no longer answers" not in client.get(source.get_absolute_url()).content.decode()
+    cited = Citation.objects.filter(source=source, demand__isnull=False).first().demand
+    assert "no longer answers" not in client.get(cited.get_absolute_url()).content.decode()
     assert "link dead" not in client.get(reverse("sources")).content.decode()
 
 
@@ -408,7 +458,7 @@ def test_a_check_that_finds_a_dead_link_updates_the_cached_page(client, base):
     point(SOURCE, base + "/gone")
     Source.objects.filter(slug=SOURCE).update(link_status=LinkStatus.OK)
     with pytest.raises(CommandError):
-        check_source(SOURCE)
+        check_source(SOURCE, confirm_after=0)
     assert "no longer answers" in client.get(page).content.decode()
 
 

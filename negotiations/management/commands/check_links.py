@@ -1,6 +1,7 @@
 import socket
 import ssl
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from http.client import HTTPException
 from urllib.error import HTTPError, URLError
 from urllib.parse import urlsplit, urlunsplit
@@ -23,6 +24,8 @@ HEADERS = {
 # Answers to HEAD that say nothing about the page: some servers only refuse HEAD.
 RETRY_WITH_GET = {403, 405, 501}
 GONE = {404, 410}
+# A daily check confirms a dead link the next day; two runs in a row do not.
+CONFIRM_AFTER_HOURS = 12
 
 
 def as_uri(url):
@@ -78,18 +81,43 @@ def failure(reason):
     return LinkStatus.REFUSED, str(reason)[:100] or type(reason).__name__
 
 
+def settle(found, old, since, now, confirm_after):
+    """The status to record for what a check found. A dead address is only "failing" at first:
+    it is published as dead when a check at least confirm_after later finds it dead again,
+    so a site that is down for an hour is not called dead on every citation of it."""
+    if found != LinkStatus.DEAD or old == LinkStatus.DEAD or not confirm_after:
+        return found
+    if old == LinkStatus.FAILING and since and now - since >= confirm_after:
+        return LinkStatus.DEAD
+    return LinkStatus.FAILING
+
+
 class Command(BaseCommand):
     help = (
         "Check every source's address and archived copy. Records a finding only when it "
-        "changed; fails (exit 1) when any link is dead."
+        "changed. An address found dead is published as dead once a check at least "
+        "--confirm-after hours later finds it dead again; the command fails (exit 1) while any "
+        "checked link is dead."
     )
+    confirm_after = timedelta(hours=CONFIRM_AFTER_HOURS)  # handle() sets it from the option
 
     def add_arguments(self, parser):
         parser.add_argument("--slug", help="Check this source only.")
         parser.add_argument("--timeout", type=float, default=10, help="Seconds per request.")
         parser.add_argument("--workers", type=int, default=8, help="Requests at once.")
+        parser.add_argument(
+            "--confirm-after",
+            type=float,
+            default=CONFIRM_AFTER_HOURS,
+            metavar="HOURS",
+            help="Hours between the two checks that make a link dead; 0 makes it dead at once. "
+            f"Default {CONFIRM_AFTER_HOURS}.",
+        )
 
-    def handle(self, *args, slug, timeout, workers, **options):
+    def handle(self, *args, slug, timeout, workers, confirm_after, **options):
+        if confirm_after < 0:
+            raise CommandError("--confirm-after must be 0 or more hours.")
+        self.confirm_after = timedelta(hours=confirm_after)
         sources = Source.objects.order_by("slug")
         if slug:
             sources = sources.filter(slug=slug)
@@ -117,15 +145,25 @@ class Command(BaseCommand):
                 f"None of the {len(found)} addresses answered at all: is this machine offline? "
                 "Nothing was recorded."
             )
-        changed = sum(self.record(pk, found) for pk in sorted({pk for pk, _ in found}))
+        pks = sorted({pk for pk, _ in found})
+        changed = sum(self.record(pk, found) for pk in pks)
+
+        # What stands now, which for a failing address depends on the checks before this one.
+        standing = [
+            (getattr(source, address), getattr(source, f"{prefix}_status"))
+            for source in Source.objects.filter(pk__in=pks)
+            for address, prefix in CHECKED_ADDRESSES
+            if (source.pk, address) in found
+        ]
         counts = dict.fromkeys(LinkStatus.values, 0)
-        for _, status, _ in found.values():
+        for _, status in standing:
             counts[status] += 1
         self.stdout.write(
             f"{len(found)} links checked: {counts['ok']} ok, {counts['refused']} refused or "
-            f"timed out, {counts['dead']} dead; {changed} source{'s' * (changed != 1)} changed."
+            f"timed out, {counts['failing']} found dead once (to confirm), {counts['dead']} dead; "
+            f"{changed} source{'s' * (changed != 1)} changed."
         )
-        dead = [url for url, status, _ in found.values() if status == LinkStatus.DEAD]
+        dead = [url for url, status in standing if status == LinkStatus.DEAD]
         if dead:
             raise CommandError(f"{len(dead)} dead link{'s' * (len(dead) != 1)}: {', '.join(dead)}")
 
@@ -144,7 +182,11 @@ class Command(BaseCommand):
                 if (pk, address) not in found:
                     continue
                 url, status, detail = found[pk, address]
-                old = getattr(source, f"{prefix}_status")
+                old, since = (
+                    getattr(source, f"{prefix}_status"),
+                    getattr(source, f"{prefix}_checked"),
+                )
+                status = settle(status, old, since, now, self.confirm_after)
                 # A finding is about the address it was made for, which may have changed.
                 if url != getattr(source, address) or old == status:
                     continue
