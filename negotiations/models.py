@@ -75,11 +75,17 @@ class Timestamped(models.Model):
     revision = models.PositiveIntegerField(
         default=1, help_text="Bumped on every save; a form holding an older number is stale."
     )
+    # Fields a machine writes and no form edits: a save of these alone leaves the revision and
+    # updated_at as they were, so a curator's open form is not made stale by it.
+    machine_fields = frozenset()
 
     class Meta:
         abstract = True
 
     def save(self, *args, **kwargs):
+        update_fields = kwargs.get("update_fields")
+        if update_fields and set(update_fields) <= self.machine_fields:
+            return super().save(*args, **kwargs)
         # Fixture loading saves raw and bypasses this, so loading twice changes nothing.
         if not self._state.adding:
             self.revision += 1
@@ -686,6 +692,8 @@ class Source(Timestamped):
 
     history = history()
 
+    machine_fields = frozenset(name for _, p in CHECKED_ADDRESSES for name in finding_fields(p))
+
     class Meta:
         ordering = ["publisher", "published", "slug"]
         constraints = [
@@ -713,8 +721,7 @@ class Source(Timestamped):
         # The findings are the link check's alone (it saves them by name, in update_fields). Any
         # other save, a curator's or a revert to an old revision, keeps what the check last
         # found.
-        update_fields = set(kwargs.get("update_fields") or ())
-        checking = any(update_fields & set(finding_fields(p)) for _, p in CHECKED_ADDRESSES)
+        checking = self.machine_fields & set(kwargs.get("update_fields") or ())
         if not self._state.adding and not checking:
             fields = [name for a, p in CHECKED_ADDRESSES for name in (a, *finding_fields(p))]
             stored = Source.objects.filter(pk=self.pk).only(*fields).first()

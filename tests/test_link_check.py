@@ -302,7 +302,7 @@ def test_a_curators_edit_while_the_check_runs_is_kept(base, curator_client):
     assert Command(stdout=io.StringIO()).record(source.pk, found)
     saved = Source.objects.get(pk=source.pk)
     assert (saved.title, saved.link_status) == ("Retitled", LinkStatus.FAILING)
-    assert saved.revision == edited.revision + 1
+    assert saved.revision == edited.revision  # machine findings are no curated change
     latest = saved.history.latest("history_id")
     assert (latest.history_change_reason, latest.title) == ("Link check", "Retitled")
 
@@ -325,6 +325,22 @@ def test_a_curators_save_keeps_the_findings(curator_client):
     source.refresh_from_db()
     assert source.title == "A corrected title"
     assert (source.link_status, source.link_detail) == (LinkStatus.DEAD, "HTTP 404")
+
+
+def test_a_form_opened_before_a_check_saves_without_a_conflict(curator_client, base):
+    point(SOURCE, base + "/ok")
+    source = Source.objects.get(slug=SOURCE)
+    url = reverse("admin:negotiations_source_change", args=[source.pk])
+    page = curator_client.get(url)  # a curator opens the source...
+    check_source(SOURCE)  # ...the daily check records a finding meanwhile...
+    checked = Source.objects.get(pk=source.pk)
+    assert checked.link_status == LinkStatus.OK
+    assert (checked.revision, checked.updated_at) == (source.revision, source.updated_at)
+
+    data = admin_form_data(page, title="A corrected title", change_reason="Typo")
+    assert curator_client.post(url, data).status_code == 302  # ...and saves: no conflict
+    saved = Source.objects.get(pk=source.pk)
+    assert (saved.title, saved.link_status) == ("A corrected title", LinkStatus.OK)
 
 
 def test_a_new_address_is_unchecked_again(curator_client):
