@@ -111,9 +111,15 @@ class ComparisonFilterForm(forms.Form):
         return any(self.cleaned_data.values())
 
     @property
-    def narrows_cells(self):
-        """Filters that hide demands inside a topic row, not just rows or columns."""
+    def searches(self):
+        """Filters that pick provisions by what they say: a row without a match is left out."""
         return bool(self.cleaned_data.get("q") or self.cleaned_data.get("kind"))
+
+    @property
+    def narrows_cells(self):
+        """Filters that hide some of a party's provisions inside a topic row, not just rows or
+        columns: what a cell shows is then not all its party's documents hold on the topic."""
+        return self.searches or bool(self.cleaned_data.get("proposal"))
 
 
 class CompareForm(forms.Form):

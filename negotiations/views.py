@@ -134,13 +134,12 @@ def _grid(topics, parties, cells, totals=None, limit=None):
         for party in parties:
             shown = cells.get((topic.pk, party.pk), [])[:limit]
             total = totals.get((topic.pk, party.pk), 0) if totals else len(shown)
+            blocks = _blocks(shown)
+            if total > len(shown) and blocks and "section" in blocks[-1]:
+                # The cap may have cut these alternatives: the rest are on the topic page.
+                blocks[-1]["cut"] = True
             row.append(
-                {
-                    "party": party,
-                    "blocks": _blocks(shown),
-                    "total": total,
-                    "hidden": total - len(shown),
-                }
+                {"party": party, "blocks": blocks, "total": total, "hidden": total - len(shown)}
             )
         rows.append({"topic": topic, "relations": topic.relations.all(), "cells": row})
     return rows
@@ -165,7 +164,7 @@ def home(request):
         demands = form.filter_demands(Demand.objects.filter(section__proposal__in=proposals))
         placements = _placements(demands)
         topics = form.filter_topics(topics)
-        if form.narrows_cells:
+        if form.searches:
             # Only rows with a match: an empty grid of fourteen topics would hide the answer.
             matched = {topic for topic, party in placements}
             topics = [topic for topic in topics if topic.pk in matched]

@@ -1,5 +1,6 @@
 """The comparison page: the grid, its filters, the htmx fragment and its failure modes."""
 
+import itertools
 import re
 
 import pytest
@@ -7,7 +8,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import escape
 
-from negotiations.models import Citation, Demand, Source
+from negotiations import views
+from negotiations.models import Citation, Demand, Source, Topic
 from tests.pages import shown_codes
 
 pytestmark = pytest.mark.django_db
@@ -37,6 +39,45 @@ def test_russian_options_stay_alternatives(client):
 def test_an_empty_cell_says_so(client):
     html = client.get("/", {"topic": "nuclear"}).content.decode()
     assert "No provision on this topic in Ukraine's documents." in html
+
+
+def test_a_proposal_filter_says_the_document_has_nothing_not_the_party(client):
+    # Russia's 28 May position is one of its documents: the memorandum has what it lacks.
+    html = client.get("/", {"proposal": "ru-position-2025-05-28"}).content.decode()
+    assert "No provision on this topic in Russia's documents." not in html
+    assert "Nothing on this topic in the chosen document." in html
+    assert 'scope="row"><a href="/topics/territory/">' in html  # a topic it leaves out is shown
+
+
+def test_an_option_shown_alone_under_a_search_does_not_say_the_other_has_nothing(client):
+    html = client.get("/", {"topic": "ceasefire", "q": "sabotage"}).content.decode()
+    assert "Either / or: ceasefire conditions" in html
+    assert "The other option has nothing on this topic." not in html
+    assert "The other option has no provision matching this filter on this topic." in html
+
+
+def test_alternatives_cut_by_the_cell_cap_do_not_say_the_other_option_has_nothing(
+    client, monkeypatch
+):
+    russian = list(
+        Demand.objects.on_topic(Topic.objects.get(slug="ceasefire"))
+        .filter(section__proposal__party__slug="russia")
+        .in_document_order()
+    )
+    # Cap the cell just after the first option's last provision, before the second option's.
+    cut = next(
+        i
+        for i, (this, after) in enumerate(itertools.pairwise(russian))
+        if this.option
+        and after.option
+        and this.section == after.section
+        and this.option != after.option
+    )
+    monkeypatch.setattr(views, "CELL_LIMIT", cut + 1)
+    html = client.get("/", {"topic": "ceasefire"}).content.decode()
+    assert "Either / or: ceasefire conditions" in html
+    assert "See all" in html
+    assert "The other option has nothing on this topic." not in html
 
 
 def test_relation_is_labelled_as_our_analysis(client):

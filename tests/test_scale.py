@@ -1,6 +1,7 @@
 """Synthetic data multiplies the site for scale tests without touching the curated fixtures."""
 
 import gzip
+import re
 from pathlib import Path
 
 import pytest
@@ -54,6 +55,19 @@ def test_a_capped_cell_counts_everything_it_holds(synthetic, client):
     assert russian > 12
     assert f"See all {russian} from Russia</a> ({russian - 12} more on the topic page)" in html
     assert html.count('class="demand-summary"') <= 3 * 12  # three parties, twelve each at most
+
+
+def test_a_capped_cell_under_a_search_promises_no_count_the_topic_page_cannot_keep(
+    synthetic, client
+):
+    # The topic page lists every provision, not only those matching the search.
+    html = client.get("/", {"q": "ceasefire"}).content.decode()
+    assert "See all" not in html
+    assert re.search(
+        r'<a href="/topics/ceasefire/\?party=russia#party-russia">See every provision from '
+        r"Russia on this topic</a> \(\d+ more match(es)? this filter\)",
+        html,
+    )
 
 
 def test_scale_must_be_sensible():
