@@ -283,6 +283,43 @@ def test_a_bad_filter_shows_a_form_error_through_htmx(site, page: Page):
     )
 
 
+def test_fixing_a_bad_filter_clears_its_error_from_the_form(site, page: Page):
+    page.goto(site.url + "/?topic=nope")  # a stale or mistyped shared link: a 400 page
+    expect(page.locator("form.filters .field--error #id_topic_error")).to_be_visible()
+    expect(page.get_by_label("Topic")).to_have_attribute("aria-invalid", "true")
+    page.get_by_label("Topic").select_option("neutrality")
+    expect(page.locator("#result-count")).to_contain_text("5 provisions shown for this filter")
+    # htmx swapped only the results; the form's error is out of date and goes too.
+    expect(page.locator("form.filters .error, form.filters .field--error")).to_have_count(0)
+    expect(page.get_by_label("Topic")).not_to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_label("Topic")).not_to_have_attribute("aria-describedby", re.compile("."))
+
+
+def test_fixing_a_bad_party_on_a_topic_page_clears_its_error(site, page: Page):
+    page.goto(site.url + "/topics/humanitarian/?party=nobody")
+    expect(page.locator("form.filters .field--error")).to_have_count(1)
+    page.get_by_label("Party").select_option("ukraine")
+    expect(page.locator("#topic-count")).to_contain_text("from Ukraine")
+    expect(page.locator("form.filters .field--error")).to_have_count(0)
+
+
+def test_back_and_forward_raise_no_script_error(site, page: Page):
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    for path, control, value in (
+        ("/", "Topic", "neutrality"),
+        ("/topics/humanitarian/", "Party", "ukraine"),
+    ):
+        page.goto(site.url + path)
+        page.get_by_label(control).select_option(value)
+        expect(page).to_have_url(re.compile(rf"={value}"))
+        page.go_back()
+        expect(page.get_by_label(control)).to_have_value("")
+        page.go_forward()
+        expect(page.get_by_label(control)).to_have_value(value)
+    assert errors == []
+
+
 def fail_htmx_requests(page: Page, answer):
     """Every htmx request fails as `answer` makes it; full page loads still work."""
 
