@@ -141,15 +141,21 @@ class CompareForm(forms.Form):
         return cleaned_data
 
 
-class TopicPageForm(forms.Form):
+class PageForm(forms.Form):
+    """A page number, /changes/?page=2. The view checks it: it alone knows how many pages
+    there are."""
+
+    page = forms.CharField(required=False)
+
+
+class TopicPageForm(PageForm):
     """A topic page's party filter and page number: /topics/ceasefire/?party=russia&page=2.
 
-    The party menu is built from the parties the page loads anyway. The page number is checked
-    by the view, which alone knows how many pages there are.
+    The party menu is built from the parties the page loads anyway.
     """
 
     party = forms.ChoiceField(required=False)
-    page = forms.CharField(required=False)
+    field_order = ["party", "page"]
 
     def __init__(self, data, *, parties):
         super().__init__(data)

@@ -12,7 +12,7 @@ import functools
 from collections import defaultdict
 
 from django.db import connection
-from django.db.models import CASCADE, F, Model, QuerySet
+from django.db.models import CASCADE, F, IntegerField, Model, QuerySet, Value
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
@@ -72,8 +72,12 @@ def public_url(record):
     """The public page of the object, while it exists; None for deleted objects."""
     if record.history_type == "-" or not hasattr(record.instance_type, "get_absolute_url"):
         return None
-    if record.instance_type in (Demand, Topic, Source, Proposal, Party):
-        return record.instance.get_absolute_url()
+    model = record.instance_type
+    if model in (Demand, Topic, Source, Proposal, Party):
+        # Built from the record's own values: record.instance would ask the live row for the
+        # fields the history leaves out (the revision), a query per change listed.
+        key = "code" if model is Demand else "slug"
+        return model(**{key: getattr(record, key)}).get_absolute_url()
     return None
 
 
@@ -111,17 +115,42 @@ def describe(record, previous):
     return f"{text}: " + "; ".join(parts) + "."
 
 
-def recent_changes(limit=50):
-    """The latest changes across every curated model, newest first, each described in words.
+def change_keys():
+    """Every change as (date, model's place in TRACKED, history id), newest first.
 
-    Two queries per model, however many changes there are.
+    One UNION ALL over the history tables, so a page of the change log is one LIMIT and OFFSET
+    and the total one COUNT, however far back the page is.
     """
-    records = []
-    for model in TRACKED:
-        history = model.history.select_related("history_user")
-        records += history.order_by("-history_date", "-history_id")[:limit]
-    records.sort(key=lambda r: (r.history_date, r.history_id), reverse=True)
-    records = records[:limit]
+    parts = [
+        model.history.order_by()
+        .annotate(model_index=Value(index, IntegerField()))
+        .values_list("history_date", "model_index", "history_id")
+        for index, model in enumerate(TRACKED)
+    ]
+    everything = parts[0].union(*parts[1:], all=True)
+    return everything.order_by("-history_date", "model_index", "-history_id")
+
+
+def recent_changes(limit=50):
+    """The latest changes across every curated model, newest first, each described in words."""
+    return describe_changes(change_keys()[:limit])
+
+
+def describe_changes(keys):
+    """The changes of these change_keys(), in their order, each described in words.
+
+    One query for the keys, then two per model that has a change among them.
+    """
+    ids = defaultdict(list)
+    keys = list(keys)
+    for _, index, history_id in keys:
+        ids[index].append(history_id)
+    loaded = {}
+    for index, history_ids in ids.items():
+        history = TRACKED[index].history.select_related("history_user")
+        for record in history.filter(history_id__in=history_ids):
+            loaded[index, record.history_id] = record
+    records = [loaded[index, history_id] for _, index, history_id in keys]
 
     # The revision before each one, fetched per model in one query, to say what changed.
     by_model = defaultdict(set)

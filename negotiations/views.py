@@ -20,11 +20,12 @@ from negotiations.diff import compare as compare_proposals
 from negotiations.forms import (
     CompareForm,
     ComparisonFilterForm,
+    PageForm,
     SearchForm,
     SourceFilterForm,
     TopicPageForm,
 )
-from negotiations.history import TRACKED, recent_changes
+from negotiations.history import TRACKED, change_keys, describe_changes, recent_changes
 from negotiations.models import (
     Citation,
     Demand,
@@ -383,9 +384,9 @@ def _topic_placements(topic, party, all_parties):
     return parties, [row for p in parties for row in by_party[p.pk]]
 
 
-def _topic_page(form, ordered):
+def _page(form, items, per_page):
     """The page the form asks for, or None with the reason added to the form's errors."""
-    paginator = Paginator(ordered, TOPIC_PAGE_SIZE)
+    paginator = Paginator(items, per_page)
     try:
         return paginator.page(form.cleaned_data["page"] or 1)
     except PageNotAnInteger:
@@ -426,7 +427,7 @@ def topic_detail(request, slug):
         template += "#htmx-response"
     if form.is_valid():
         parties, ordered = _topic_placements(topic, form.cleaned_data["party"], all_parties)
-        page = _topic_page(form, ordered)
+        page = _page(form, ordered, TOPIC_PAGE_SIZE)
     if not form.is_valid():
         if fmt != "html":
             return HttpResponseBadRequest(
@@ -545,9 +546,25 @@ def rounds(request):
     return render(request, "negotiations/rounds.html", {"rounds": all_rounds})
 
 
+# The change log lists this many changes a page, newest first.
+CHANGES_PAGE_SIZE = 100
+
+
 @require_safe
 def changes(request):
-    return render(request, "negotiations/changes.html", {"changes": recent_changes(100)})
+    # A fixed number of queries on any page: the count, the page's keys, then two per model
+    # with a change on the page.
+    form = PageForm(request.GET)
+    page = _page(form, change_keys(), CHANGES_PAGE_SIZE) if form.is_valid() else None
+    if page is None:
+        return render(request, "negotiations/changes.html", {"form": form}, status=400)
+    context = {
+        "changes": describe_changes(page.object_list),
+        "page": page,
+        # The number of the page's newest change, counted from the oldest.
+        "first_number": page.paginator.count - page.start_index() + 1,
+    }
+    return render(request, "negotiations/changes.html", context)
 
 
 class ChangesFeed(Feed):

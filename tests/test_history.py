@@ -1,9 +1,13 @@
 """Curators never lose a version: every change is recorded with who and why, and can be undone."""
 
+import math
+import re
+
 import pytest
 from django.urls import reverse
 
-from negotiations.history import data_version
+from negotiations import views
+from negotiations.history import TRACKED, data_version
 from negotiations.models import (
     Citation,
     Demand,
@@ -106,6 +110,46 @@ def test_change_log_and_feed_answer(client):
     feed = client.get(reverse("changes-feed"))
     assert feed.status_code == 200
     assert feed["Content-Type"].startswith("application/atom+xml")
+
+
+def test_the_change_log_pages_back_through_every_change_once(client, monkeypatch):
+    monkeypatch.setattr(views, "CHANGES_PAGE_SIZE", 40)
+    total = sum(model.history.count() for model in TRACKED)
+    anchors, url, numbers = [], reverse("changes"), []
+    while url:
+        html = client.get(url).content.decode()
+        anchors += re.findall(r'<li id="(change-[a-z]+-\d+)">', html)
+        numbers.append(int(re.search(r'<ol class="change-log" reversed start="(\d+)">', html)[1]))
+        following = re.search(r'<a href="([^"]+)" rel="next">Older changes', html)
+        url = reverse("changes") + following[1] if following else None
+    assert len(anchors) == len(set(anchors)) == total
+    # Numbered from the oldest: the newest change is number `total`, each page going on down.
+    assert numbers == list(range(total, 0, -40))
+
+
+def test_a_page_deep_in_the_change_log_costs_what_the_first_does(
+    client, django_assert_max_num_queries
+):
+    pages = math.ceil(sum(model.history.count() for model in TRACKED) / views.CHANGES_PAGE_SIZE)
+    assert pages > 1
+    for page in (1, pages):
+        # The data version, the count, the page's keys, then two per model on the page.
+        with django_assert_max_num_queries(3 + 2 * len(TRACKED)):
+            assert client.get(reverse("changes"), {"page": page}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "page, message",
+    [
+        ("x", "The page must be a whole number, such as 2."),
+        ("0", "Pages start at 1."),
+        ("9999", "There is no such page: this list has"),
+    ],
+)
+def test_a_bad_change_log_page_is_a_400_with_the_reason(client, page, message):
+    response = client.get(reverse("changes"), {"page": page})
+    assert response.status_code == 400
+    assert message in response.content.decode()
 
 
 # Deleting takes dependants and links along; restoring brings them all back.
