@@ -9,7 +9,6 @@ from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
@@ -25,7 +24,13 @@ from negotiations.forms import (
     SourceFilterForm,
     TopicPageForm,
 )
-from negotiations.history import TRACKED, change_keys, describe_changes, recent_changes
+from negotiations.history import (
+    TRACKED,
+    change_keys,
+    data_version,
+    describe_changes,
+    recent_changes,
+)
 from negotiations.models import (
     Citation,
     Demand,
@@ -289,7 +294,10 @@ def demand_detail(request, code):
         "demand": demand,
         "unverified": sum(not citation.quote_verified for citation in demand.citations.all()),
         "relations": relations,
-        "retrieved": timezone.localdate(),
+        # The data's version, not today's date: the page is cached and revalidated until the
+        # data changes, so a "retrieved" date would go stale, and the version says what was
+        # cited (every earlier one is in the change log).
+        "version": data_version()[1],
         "permalink": request.build_absolute_uri(demand.get_absolute_url()),
     }
     return render(request, "negotiations/demand.html", context)

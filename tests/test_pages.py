@@ -4,6 +4,7 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 
+from negotiations.history import bump_data_version, data_version
 from negotiations.models import Demand, Party, Proposal, Source, Topic
 
 pytestmark = pytest.mark.django_db
@@ -22,6 +23,14 @@ def test_demand_page_shows_paraphrase_citations_and_cite_this(client):
             assert f'href="{citation.source.url}" rel="noopener noreferrer"' in html
     assert "Cite this" in html
     assert "http://testserver/demands/RU-I-11/" in html
+
+
+def test_cite_this_names_the_datas_version_not_the_day_it_was_read(client):
+    bump_data_version()
+    changed = data_version()[1]
+    html = client.get(reverse("demand", args=["RU-I-11"])).content.decode()
+    assert f"positions side by side, version of {changed:%-d %B %Y}." in html
+    assert "retrieved" not in html  # a cached page would keep a stale day
 
 
 def test_demand_page_shows_opposing_demands_and_relation(client):
@@ -121,7 +130,11 @@ def test_admin_view_on_site_opens_the_public_page(admin_client, model):
     assert response.url.endswith(obj.get_absolute_url())
 
 
-DETAIL_QUERIES = [("topic", ["humanitarian"], 12), ("proposal", ["ru-memorandum"], 10)]
+DETAIL_QUERIES = [
+    ("topic", ["humanitarian"], 12),
+    ("proposal", ["ru-memorandum"], 10),
+    ("demand", ["AG-6"], 15),
+]
 
 
 @pytest.mark.parametrize(("name", "args", "queries"), DETAIL_QUERIES)
