@@ -60,6 +60,19 @@ SOURCE_COLUMNS = [
     "archive_checked",
 ]
 
+# A source page: a row per quote taken from the source, and what it is quoted for.
+QUOTE_COLUMNS = [
+    "source",
+    "quoted_for",
+    "code",
+    "text",
+    "url",
+    "quote",
+    "translation",
+    "locator",
+    "quote_verified",
+]
+
 # A compared pair of proposals: a row per provision listed, or per pair matched by wording.
 COMPARE_COLUMNS = [
     "topic",
@@ -156,6 +169,33 @@ def source_row(request, source):
         "link_checked": source.link_checked.isoformat() if source.link_checked else "",
         "archive_status": source.archive_status,
         "archive_checked": source.archive_checked.isoformat() if source.archive_checked else "",
+    }
+
+
+def quote_row(request, citation):
+    """What a quote supports: a provision, our analysis of a topic, or a version in a
+    disagreement between sources."""
+    if citation.demand:
+        quoted_for, code = "provision", citation.demand.code
+        text, page = citation.demand.summary, citation.demand.get_absolute_url()
+    elif citation.relation:
+        topic = citation.relation.topic
+        quoted_for, code = "relation", citation.relation.slug
+        text, page = f"How the positions relate on {topic}", topic.get_absolute_url()
+    else:
+        disagreement = citation.version.disagreement
+        quoted_for, code = "disagreement", disagreement.code
+        text, page = f"{disagreement.title}: {citation.version.claim}", ""
+    return {
+        "source": citation.source.slug,
+        "quoted_for": quoted_for,
+        "code": code,
+        "text": text,
+        "url": request.build_absolute_uri(page) if page else "",
+        "quote": citation.quote,
+        "translation": citation.translation,
+        "locator": citation.locator,
+        "quote_verified": citation.quote_verified,
     }
 
 

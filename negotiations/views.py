@@ -494,6 +494,9 @@ def source_list(request):
 
 @require_safe
 def source_detail(request, slug):
+    fmt = exports.requested_format(request)
+    if fmt is None:
+        return exports.bad_format()
     source = get_object_or_404(Source, slug=slug)
     citations = (
         source.citations.select_related(
@@ -507,6 +510,9 @@ def source_detail(request, slug):
             "order",
         )
     )
+    if fmt != "html":
+        shown = [exports.quote_row(request, citation) for citation in citations]
+        return exports.respond(fmt, shown, exports.QUOTE_COLUMNS, f"source-{source.slug}")
     return render(request, "negotiations/source.html", {"source": source, "citations": citations})
 
 

@@ -8,7 +8,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from negotiations.exports import DEMAND_COLUMNS, SOURCE_COLUMNS
+from negotiations.exports import DEMAND_COLUMNS, QUOTE_COLUMNS, SOURCE_COLUMNS
 from negotiations.history import bump_data_version
 from negotiations.models import Demand, Source
 from tests.pages import shown_codes
@@ -84,6 +84,26 @@ def test_source_list_export(client):
     )
 
 
+@pytest.mark.parametrize("kind", ["provision", "relation", "disagreement"])
+def test_a_source_page_downloads_every_quote_taken_from_it(
+    client, django_assert_max_num_queries, kind
+):
+    field = {"provision": "demand", "relation": "relation", "disagreement": "version"}[kind]
+    source = Source.objects.filter(**{f"citations__{field}__isnull": False}).first()
+    page = client.get(source.get_absolute_url()).content.decode()
+    with django_assert_max_num_queries(3):  # the data version, the source, its quotes
+        rows = csv_rows(client.get(source.get_absolute_url(), {"format": "csv"}))
+    assert list(rows[0]) == QUOTE_COLUMNS
+    assert len(rows) == source.citations.count() == page.count('<li id="citation-')
+    quoted = [row for row in rows if row["quoted_for"] == kind]
+    assert quoted and all(row["source"] == source.slug and row["quote"] for row in quoted)
+    for citation in source.citations.all():
+        assert any(row["quote"] == citation.quote for row in rows)
+    assert "format=csv" in page and "format=json" in page
+    data = json.loads(client.get(source.get_absolute_url(), {"format": "json"}).content)
+    assert [row["quote"] for row in data] == [row["quote"] for row in rows]
+
+
 def test_non_ascii_text_survives_as_utf8(client):
     rows = csv_rows(client.get(reverse("sources"), {"format": "csv"}))
     assert any("Повний" in row["title"] for row in rows)  # a Ukrainian headline
@@ -94,6 +114,7 @@ def test_non_ascii_text_survives_as_utf8(client):
 def test_unknown_format_is_a_400(client):
     assert client.get("/", {"format": "xml"}).status_code == 400
     assert client.get(reverse("sources"), {"format": "pdf"}).status_code == 400
+    assert client.get(Source.objects.first().get_absolute_url(), {"format": "x"}).status_code == 400
 
 
 def test_whole_dataset_download_reloads_as_fixtures(client, tmp_path):
