@@ -14,6 +14,7 @@ URLS = [
     "/search/",
     "/compare/",
     "/sources/",
+    "/sources/konkors-13508/",
     "/topics/territory/",
     "/proposals/ru-memorandum/",
     "/demands/RU-I-4/",
