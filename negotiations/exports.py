@@ -272,7 +272,11 @@ def respond(fmt, rows, columns, name, filters=()):
             content_type="application/json; charset=utf-8",
         )
     else:
-        buffer = io.StringIO()
+        # A byte-order mark first: without it, Excel opening the file reads it in the machine's
+        # legacy code page and garbles every Ukrainian and Russian quote. Python reads it with
+        # encoding="utf-8-sig", pandas and R's readr skip it by themselves.
+        buffer = io.StringIO("\ufeff")
+        buffer.seek(0, io.SEEK_END)
         writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\r\n")
         writer.writeheader()
         for row in rows:

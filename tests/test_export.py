@@ -1,5 +1,6 @@
 """Every comparison and list view downloads as CSV or JSON: exactly its rows, stable columns."""
 
+import codecs
 import csv
 import io
 import json
@@ -18,7 +19,8 @@ pytestmark = pytest.mark.django_db
 
 def csv_rows(response):
     assert response["Content-Type"] == "text/csv; charset=utf-8"
-    return list(csv.DictReader(io.StringIO(response.content.decode("utf-8"))))
+    assert response.content.startswith(codecs.BOM_UTF8)  # so that Excel reads UTF-8
+    return list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
 
 
 @pytest.mark.parametrize(
