@@ -151,3 +151,29 @@ def test_detail_query_counts_do_not_grow_with_tenfold_data(
 ):
     with django_assert_num_queries(queries):
         assert client.get(reverse(name, args=args)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/",
+        "/?topic=ceasefire&q=sabotage",
+        "/?proposal=ru-position-2025-05-28",
+        "/topics/ceasefire/",
+        "/demands/AG-6/",
+        "/proposals/ru-memorandum/",
+        "/sources/",
+        "/sources/konkors-13508/",
+        "/parties/russia/",
+        "/rounds/",
+        "/changes/",
+        "/search/?q=ceasefire",
+        "/compare/?a=ru-position-2025-05-28&b=ru-memorandum",
+        "/about/",
+    ],
+)
+def test_no_template_syntax_leaks_into_a_page(client, url):
+    # A {# comment #} spanning lines is not a comment to Django: it is printed as it is.
+    html = client.get(url).content.decode()
+    for token in ("{#", "#}", "{%", "%}", "{{", "}}"):
+        assert token not in html, token
