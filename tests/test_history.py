@@ -138,16 +138,17 @@ def test_a_page_deep_in_the_change_log_costs_what_the_first_does(
             assert client.get(reverse("changes"), {"page": page}).status_code == 200
 
 
+# Not "page": a test argument of that name is Playwright's browser page.
 @pytest.mark.parametrize(
-    "page, message",
+    "number, message",
     [
         ("x", "The page must be a whole number, such as 2."),
         ("0", "Pages start at 1."),
         ("9999", "There is no such page: this list has"),
     ],
 )
-def test_a_bad_change_log_page_is_a_400_with_the_reason(client, page, message):
-    response = client.get(reverse("changes"), {"page": page})
+def test_a_bad_change_log_page_is_a_400_with_the_reason(client, number, message):
+    response = client.get(reverse("changes"), {"page": number})
     assert response.status_code == 400
     assert message in response.content.decode()
 
