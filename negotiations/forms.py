@@ -1,6 +1,6 @@
 from django import forms
 
-from negotiations.models import Demand, Proposal, Relation, Source
+from negotiations.models import LINK_CHECK_REASON, Demand, Proposal, Relation, Source
 
 
 class SlugChoiceField(forms.ModelChoiceField):
@@ -219,7 +219,8 @@ class VersionedForm(forms.ModelForm):
             .first()
         )
         if current is not None and cleaned_data.get("revision") != current:
-            latest = instance.history.first()
+            # A link check's save leaves the revision alone: it is not who made the form stale.
+            latest = instance.history.exclude(history_change_reason=LINK_CHECK_REASON).first()
             who = f" by {latest.history_user}" if latest and latest.history_user else ""
             when = f" at {latest.history_date:%H:%M:%S UTC}" if latest else ""
             raise forms.ValidationError(

@@ -68,17 +68,21 @@ def label(record):
     return f"#{record.id}"
 
 
-def public_url(record):
-    """The public page of the object, while it exists; None for deleted objects."""
-    if record.history_type == "-" or not hasattr(record.instance_type, "get_absolute_url"):
-        return None
-    model = record.instance_type
-    if model in (Demand, Topic, Source, Proposal, Party):
-        # Built from the record's own values: record.instance would ask the live row for the
-        # fields the history leaves out (the revision), a query per change listed.
-        key = "code" if model is Demand else "slug"
-        return model(**{key: getattr(record, key)}).get_absolute_url()
-    return None
+# Models with a public page, and the field its address is built from.
+PAGE_KEYS = {Demand: "code", Topic: "slug", Source: "slug", Proposal: "slug", Party: "slug"}
+
+
+def live_pages(by_model):
+    """{(model, id): the page's address now} for records that still exist: a change to a record
+    renamed since links to its new address, and one to a record deleted since links nowhere.
+    One query per model with pages."""
+    pages = {}
+    for model, ids in by_model.items():
+        if model in PAGE_KEYS:
+            key = PAGE_KEYS[model]
+            for pk, value in model.objects.filter(pk__in=ids).values_list("pk", key):
+                pages[model, pk] = model(**{key: value}).get_absolute_url()
+    return pages
 
 
 def _short(value):
@@ -139,7 +143,8 @@ def recent_changes(limit=50):
 def describe_changes(keys):
     """The changes of these change_keys(), in their order, each described in words.
 
-    One query for the keys, then two per model that has a change among them.
+    One query for the keys, then two per model that has a change among them, and one more per
+    model with public pages for where those are now.
     """
     ids = defaultdict(list)
     keys = list(keys)
@@ -160,6 +165,7 @@ def describe_changes(keys):
     for model, ids in by_model.items():
         for row in model.history.filter(id__in=ids).order_by("history_date", "history_id"):
             earlier[model, row.id].append(row)
+    pages = live_pages(by_model)
     changes = []
     for record in records:
         trail = earlier[record.instance_type, record.id]
@@ -170,7 +176,7 @@ def describe_changes(keys):
                 "record": record,
                 "kind": record.instance_type._meta.verbose_name,
                 "description": describe(record, previous),
-                "url": public_url(record),
+                "url": pages.get((record.instance_type, record.id)),
                 "anchor": f"change-{record.instance_type._meta.model_name}-{record.history_id}",
             }
         )

@@ -611,6 +611,9 @@ class LinkStatus(models.TextChoices):
     DEAD = "dead", "Dead"
 
 
+# The reason a link check's save gives in the history.
+LINK_CHECK_REASON = "Link check"
+
 # A source's addresses, each with the prefix of the three fields a link check records for it.
 CHECKED_ADDRESSES = (("url", "link"), ("archived_url", "archive"))
 

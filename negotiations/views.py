@@ -507,7 +507,9 @@ def source_detail(request, slug):
             F("demand__code").asc(nulls_last=True),
             F("relation__slug").asc(nulls_last=True),
             "version__disagreement__code",
+            "version__order",
             "order",
+            "pk",
         )
     )
     if fmt != "html":

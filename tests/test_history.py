@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from negotiations import views
-from negotiations.history import TRACKED, data_version
+from negotiations.history import PAGE_KEYS, TRACKED, data_version
 from negotiations.models import (
     Citation,
     Demand,
@@ -133,9 +133,24 @@ def test_a_page_deep_in_the_change_log_costs_what_the_first_does(
     pages = math.ceil(sum(model.history.count() for model in TRACKED) / views.CHANGES_PAGE_SIZE)
     assert pages > 1
     for page in (1, pages):
-        # The data version, the count, the page's keys, then two per model on the page.
-        with django_assert_max_num_queries(3 + 2 * len(TRACKED)):
+        # The data version, the count, the page's keys, then two per model on the page and one
+        # per model with pages for where they are now.
+        with django_assert_max_num_queries(3 + 2 * len(TRACKED) + len(PAGE_KEYS)):
             assert client.get(reverse("changes"), {"page": page}).status_code == 200
+
+
+def test_the_change_log_links_where_a_record_is_now_and_nowhere_once_deleted(client, monkeypatch):
+    monkeypatch.setattr(views, "CHANGES_PAGE_SIZE", 10_000)  # every change, the first ones too
+    topic = Topic.objects.get(slug="nuclear")
+    topic.slug = "nuclear-status"
+    topic.save()
+    demand = Demand.objects.get(code="RU-I-4")
+    demand.delete()
+    html = client.get(reverse("changes")).content.decode()
+    assert 'href="/topics/nuclear-status/"' in html
+    assert 'href="/topics/nuclear/"' not in html  # its earlier entries link the new address
+    assert 'href="/demands/RU-I-4/"' not in html  # deleted: no page to link to
+    assert "Deleted demand RU-I-4." in html
 
 
 # Not "page": a test argument of that name is Playwright's browser page.

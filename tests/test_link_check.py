@@ -217,9 +217,10 @@ def test_confirm_after_zero_makes_a_dead_link_dead_at_once(base):
     assert Source.objects.get(slug=SOURCE).link_status == LinkStatus.DEAD
 
 
-def test_a_negative_confirm_after_is_an_error():
+@pytest.mark.parametrize("hours", [-1, float("nan"), float("inf")])
+def test_confirm_after_must_be_a_number_of_hours(hours):
     with pytest.raises(CommandError, match="0 or more hours"):
-        check_source(SOURCE, confirm_after=-1)
+        check_source(SOURCE, confirm_after=hours)
 
 
 def test_a_changed_status_is_one_revision_with_the_reason_link_check(base):
@@ -341,6 +342,21 @@ def test_a_form_opened_before_a_check_saves_without_a_conflict(curator_client, b
     assert curator_client.post(url, data).status_code == 302  # ...and saves: no conflict
     saved = Source.objects.get(pk=source.pk)
     assert (saved.title, saved.link_status) == ("A corrected title", LinkStatus.OK)
+
+
+def test_a_stale_form_names_the_curator_who_saved_not_the_link_check(
+    curator_client, second_curator_client, base
+):
+    point(SOURCE, base + "/ok")
+    source = Source.objects.get(slug=SOURCE)
+    url = reverse("admin:negotiations_source_change", args=[source.pk])
+    first, second = curator_client.get(url), second_curator_client.get(url)
+    data = admin_form_data(first, title="The first curator's title", change_reason="Fix")
+    assert curator_client.post(url, data).status_code == 302
+    check_source(SOURCE)  # a finding saved after the curator's save
+    data = admin_form_data(second, title="Mine", change_reason="Mine")
+    html = second_curator_client.post(url, data).content.decode()
+    assert "Someone else saved this record by curator at" in html
 
 
 def test_a_new_address_is_unchecked_again(curator_client):

@@ -1,3 +1,4 @@
+import math
 import socket
 import ssl
 from concurrent.futures import ThreadPoolExecutor
@@ -12,7 +13,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.encoding import iri_to_uri
 
-from negotiations.models import CHECKED_ADDRESSES, LinkStatus, Source, finding_fields
+from negotiations.models import (
+    CHECKED_ADDRESSES,
+    LINK_CHECK_REASON,
+    LinkStatus,
+    Source,
+    finding_fields,
+)
 
 # Browser-like, so servers answer as they would a reader, but saying who is asking.
 USER_AGENT = "Mozilla/5.0 (compatible; negotiations-link-check/1.0; citations of the 2025 talks)"
@@ -115,7 +122,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, slug, timeout, workers, confirm_after, **options):
-        if confirm_after < 0:
+        if not math.isfinite(confirm_after) or confirm_after < 0:
             raise CommandError("--confirm-after must be 0 or more hours.")
         self.confirm_after = timedelta(hours=confirm_after)
         sources = Source.objects.order_by("slug")
@@ -199,7 +206,7 @@ class Command(BaseCommand):
                 return False
             # The normal save path: the history records it and the data version moves, so
             # cached pages show the finding.
-            source._change_reason = "Link check"
+            source._change_reason = LINK_CHECK_REASON
             source.save(update_fields=fields)
         self.stdout.write(f"{source.slug}: {'; '.join(said)}")
         return True
