@@ -52,7 +52,7 @@ TIMESTAMPS = ("created_at", "updated_at")
 
 class CuratedAdmin(SimpleHistoryAdmin):
     """Every change is recorded with its author and reason, and no change overwrites one made
-    since the curator opened the page: on the change form, in list edits and in actions."""
+    since the curator opened the page: on the change form, in its inline rows and in actions."""
 
     form = CuratedForm
 
@@ -142,10 +142,6 @@ class CuratedAdmin(SimpleHistoryAdmin):
             inline.instance._change_reason = reason
         super().save_formset(request, form, formset, change)
 
-    def get_changelist_form(self, request, **kwargs):
-        # List edits carry the revision too, so a stale row is refused like a stale form.
-        return super().get_changelist_form(request, form=VersionedForm, **kwargs)
-
     @admin.display(description=CheckboxInput().render("_", None, {"id": "action-toggle"}))
     def action_checkbox(self, obj):
         # Each selected row carries the revision the curator saw, checked in response_action.
@@ -207,7 +203,8 @@ class CitationInline(admin.StackedInline):
     model = Citation
     form = VersionedForm
     fk_name = "demand"
-    fields = ("source", "quote", "translation", "locator", "order")
+    # The revision goes with each row (hidden), or every save of the row would look stale.
+    fields = ("source", "quote", "translation", "locator", "order", "revision")
     autocomplete_fields = ("source",)
     extra = 0
     # Every demand is backed by at least one quote.
@@ -260,7 +257,7 @@ class TopicAdmin(CuratedAdmin):
 class SectionInline(admin.TabularInline):
     model = Section
     form = VersionedForm
-    fields = ("label", "title", "kind", "order")
+    fields = ("label", "title", "kind", "order", "revision")
     extra = 0
     show_change_link = True
 
@@ -320,7 +317,6 @@ class DemandAdmin(CuratedAdmin):
         ("History", {"fields": TIMESTAMPS}),
         ("Why", {"fields": ("change_reason",)}),
     ]
-    list_editable = ("status",)
     actions = ["mark_verified_today"]
 
     @admin.action(description="Mark as verified today", permissions=["change"])
@@ -402,7 +398,7 @@ class RelationAdmin(CuratedAdmin):
 class VersionInline(admin.TabularInline):
     model = Version
     form = VersionedForm
-    fields = ("order", "claim")
+    fields = ("order", "claim", "revision")
     extra = 0
     show_change_link = True
 

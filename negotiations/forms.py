@@ -208,6 +208,9 @@ class VersionedForm(forms.ModelForm):
         cleaned_data = super().clean()
         instance = self.instance
         if instance.pk is None:
+            # A new record starts at the model's first revision; the form's empty one is no
+            # number at all.
+            cleaned_data.pop("revision", None)
             return cleaned_data
         # Lock the row until the save commits, so two saves cannot both pass this check.
         current = (

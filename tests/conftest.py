@@ -1,5 +1,6 @@
 import os
 import shutil
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -148,26 +149,66 @@ def second_curator_client(db):
     return client
 
 
+class _FormFields(HTMLParser):
+    """What a browser submits from the admin's main form: its inputs, selects and textareas
+    as rendered, so a field the page never shows is never posted."""
+
+    def __init__(self, form_id):
+        super().__init__(convert_charrefs=True)
+        self.form_id, self.inside, self.data = form_id, False, []
+        self.select = self.textarea = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self.inside = attrs.get("id") == self.form_id
+        if not self.inside or "disabled" in attrs:
+            return
+        name = attrs.get("name")
+        if tag == "input" and name:
+            kind = attrs.get("type", "text")
+            if kind in ("checkbox", "radio"):
+                if "checked" in attrs:
+                    self.data.append((name, attrs.get("value", "on")))
+            elif kind not in ("submit", "button", "image", "file", "reset"):
+                self.data.append((name, attrs.get("value", "")))
+        elif tag == "select" and name:
+            self.select = {"name": name, "multiple": "multiple" in attrs, "options": []}
+        elif tag == "option" and self.select is not None:
+            self.select["options"].append((attrs.get("value", ""), "selected" in attrs))
+        elif tag == "textarea" and name:
+            self.textarea = [name, ""]
+
+    def handle_data(self, text):
+        if self.textarea is not None:
+            self.textarea[1] += text
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self.inside = False
+        elif tag == "select" and self.select is not None:
+            chosen = [value for value, selected in self.select["options"] if selected]
+            if not chosen and not self.select["multiple"] and self.select["options"]:
+                chosen = [self.select["options"][0][0]]  # a browser sends the first option
+            self.data += [(self.select["name"], value) for value in chosen]
+            self.select = None
+        elif tag == "textarea" and self.textarea is not None:
+            name, text = self.textarea
+            self.data.append((name, text.removeprefix("\n")))  # as browsers do
+            self.textarea = None
+
+
 def admin_form_data(response, **changes):
-    """The data a browser would post back from an admin change page, with some values changed."""
+    """The data a browser would post back from an admin add or change page, with some values
+    changed: built from the HTML, so a field the page leaves out is missing here too."""
+    opts = response.context["opts"]
+    parser = _FormFields(f"{opts.model_name}_form")
+    parser.feed(response.content.decode())
     data = {}
-
-    def add(form):
-        for bound in form:
-            value = bound.value()
-            if value is None or value is False:
-                continue
-            if value is True:
-                data[bound.html_name] = "on"
-            elif isinstance(value, list | tuple):
-                data[bound.html_name] = [str(item) for item in value]
-            else:
-                data[bound.html_name] = str(value)
-
-    add(response.context["adminform"].form)
-    for inline in response.context.get("inline_admin_formsets", []):
-        add(inline.formset.management_form)
-        for form in inline.formset.forms:
-            add(form)
+    for name, value in parser.data:
+        if name in data:
+            data[name] = [*(data[name] if isinstance(data[name], list) else [data[name]]), value]
+        else:
+            data[name] = value
     data.update(changes)
     return data

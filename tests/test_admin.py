@@ -4,7 +4,8 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
-from negotiations.models import Demand, Source
+from negotiations.models import Demand, Source, Topic
+from tests.conftest import admin_form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -42,6 +43,53 @@ def test_demand_form_shows_its_citations_inline(curator_client):
     response = curator_client.get(admin_url(Demand, "change", demand.pk))
     for citation in demand.citations.all():
         assert citation.quote in response.content.decode()
+
+
+def test_a_curator_adds_a_demand_with_its_quote_from_the_add_page(curator_client):
+    # Posted as the browser would: only what the rendered page holds, filled in.
+    like = Demand.objects.get(code="RU-I-4")
+    page = curator_client.get(admin_url(Demand, "add"))
+    data = admin_form_data(
+        page,
+        code="RU-TEST-2",
+        summary="A test provision",
+        paraphrase="A test provision, in our words.",
+        kind=like.kind,
+        section=like.section_id,
+        order=99,
+        topic=like.topic_id,
+        change_reason="New provision",
+        **{
+            "citations-0-source": like.citations.first().source_id,
+            "citations-0-quote": like.citations.first().quote,
+            "citations-0-order": 1,
+        },
+    )
+    assert curator_client.post(admin_url(Demand, "add"), data).status_code == 302
+    added = Demand.objects.get(code="RU-TEST-2")
+    assert added.revision == 1 and added.citations.count() == 1
+
+
+def test_a_curator_adds_a_topic_from_the_add_page(curator_client):
+    data = admin_form_data(
+        curator_client.get(admin_url(Topic, "add")),
+        name="A test topic",
+        slug="a-test-topic",
+        code="T99",
+        description="What a test topic holds.",
+        order=99,
+        change_reason="New topic",
+    )
+    assert curator_client.post(admin_url(Topic, "add"), data).status_code == 302
+    assert Topic.objects.get(slug="a-test-topic").revision == 1
+
+
+def test_every_inline_row_carries_the_revision_it_was_opened_at():
+    # Without it, every save of the row would be refused as stale. An inline that lists no
+    # fields shows them all, the revision (hidden) among them.
+    for model_admin in admin.site._registry.values():
+        for inline in model_admin.inlines:
+            assert not inline.fields or "revision" in inline.fields, inline.__name__
 
 
 def test_a_demand_cannot_be_saved_without_a_citation(curator_client):
