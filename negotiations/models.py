@@ -509,11 +509,13 @@ class Demand(Timestamped):
                 fields=["section", "order"],
                 condition=Q(option__isnull=True),
                 name="demand_unique_order_in_section",
+                violation_error_message="Another provision of this section has this order number.",
             ),
             models.UniqueConstraint(
                 fields=["option", "order"],
                 condition=Q(option__isnull=False),
                 name="demand_unique_order_in_option",
+                violation_error_message="Another provision of this option has this order number.",
             ),
             models.CheckConstraint(condition=not_blank("summary"), name="demand_summary_not_empty"),
             models.CheckConstraint(
@@ -586,14 +588,22 @@ class Parameter(Timestamped):
                 )
                 | (~Q(bound="range") & Q(value_max__isnull=True)),
                 name="parameter_range_has_upper_end",
+                violation_error_message=(
+                    "A range (between) needs an upper end above its lower end; "
+                    "the other bounds take no upper end."
+                ),
             ),
         ]
 
     def __str__(self):
+        # Also shown for a form that failed validation, where a number may be missing.
+        value, value_max = (
+            f"{n:,}" if n is not None else "?" for n in (self.value, self.value_max)
+        )
         if self.bound == self.Bound.RANGE:
-            return f"{self.name}: {self.value:,}–{self.value_max:,} {self.get_unit_display()}"
+            return f"{self.name}: {value}–{value_max} {self.get_unit_display()}"
         prefix = "" if self.bound == self.Bound.EXACT else f"{self.get_bound_display()} "
-        return f"{self.name}: {prefix}{self.value:,} {self.get_unit_display()}"
+        return f"{self.name}: {prefix}{value} {self.get_unit_display()}"
 
 
 class LinkStatus(models.TextChoices):
@@ -706,7 +716,10 @@ class Source(Timestamped):
             ),
             models.CheckConstraint(condition=not_blank("title"), name="source_title_not_empty"),
             models.CheckConstraint(
-                condition=~Q(url="") | ~Q(url_note=""), name="source_missing_url_explained"
+                condition=~Q(url="") | ~Q(url_note=""),
+                name="source_missing_url_explained",
+                violation_error_message="Give the page's address, or say in the URL note why "
+                "there is none.",
             ),
             models.CheckConstraint(
                 condition=Q(link_status__in=LinkStatus.values), name="source_link_status_valid"
@@ -945,10 +958,15 @@ class Citation(Timestamped):
                     | Q(demand__isnull=True, relation__isnull=True, version__isnull=False)
                 ),
                 name="citation_backs_exactly_one_thing",
+                violation_error_message="A quote backs exactly one thing: a provision, a "
+                "relation or a version of a disagreement.",
             ),
             models.CheckConstraint(condition=not_blank("quote"), name="citation_quote_not_empty"),
             models.CheckConstraint(
-                condition=LessThanOrEqual(Length("quote"), 600), name="citation_quote_short"
+                condition=LessThanOrEqual(Length("quote"), 600),
+                name="citation_quote_short",
+                violation_error_message="A quote is at most 600 characters: a sentence or two, "
+                "copied from the source.",
             ),
         ]
 

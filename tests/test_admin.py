@@ -4,7 +4,7 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
-from negotiations.models import Demand, Source, Topic
+from negotiations.models import Citation, Demand, Parameter, Source, Topic
 from tests.conftest import admin_form_data
 
 pytestmark = pytest.mark.django_db
@@ -82,6 +82,25 @@ def test_a_curator_adds_a_topic_from_the_add_page(curator_client):
     )
     assert curator_client.post(admin_url(Topic, "add"), data).status_code == 302
     assert Topic.objects.get(slug="a-test-topic").revision == 1
+
+
+def test_a_range_without_an_upper_end_is_a_form_error_in_words(curator_client):
+    parameter = Parameter.objects.first()
+    url = admin_url(Parameter, "change", parameter.pk)
+    data = admin_form_data(curator_client.get(url), bound="range", value_max="", change_reason="x")
+    response = curator_client.post(url, data)
+    assert response.status_code == 200
+    assert "A range (between) needs an upper end above its lower end" in response.content.decode()
+    assert Parameter.objects.get(pk=parameter.pk).bound == parameter.bound
+
+
+def test_an_over_long_quote_is_a_form_error_in_words(curator_client):
+    citation = Citation.objects.first()
+    url = admin_url(Citation, "change", citation.pk)
+    data = admin_form_data(curator_client.get(url), quote="word " * 130, change_reason="x")
+    response = curator_client.post(url, data)
+    assert response.status_code == 200
+    assert "A quote is at most 600 characters" in response.content.decode()
 
 
 def test_every_inline_row_carries_the_revision_it_was_opened_at():
