@@ -1,3 +1,5 @@
+from collections import Counter
+
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -376,6 +378,22 @@ class CitationAdmin(CuratedAdmin):
     search_fields = ("quote", "translation", "source__title", "source__publisher", "demand__code")
     autocomplete_fields = ("source", "demand", "relation", "version")
     readonly_fields = TIMESTAMPS
+
+    def get_deleted_objects(self, objs, request):
+        # Every provision keeps at least one quote. Deleting its last ones is refused the way
+        # Django refuses to delete what another record protects (deleting the provision itself
+        # takes its quotes along, through the provision's own admin).
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        going = Counter(citation.demand_id for citation in objs if citation.demand_id)
+        backed = Demand.objects.filter(pk__in=going).annotate(quotes=Count("citations"))
+        for pk, code, quotes in backed.values_list("pk", "code", "quotes"):
+            if going[pk] >= quotes:
+                protected = [
+                    *protected,
+                    f"Provision {code}: these are all the quotes backing it. Add another quote "
+                    "to it first, or delete the provision.",
+                ]
+        return deleted, counts, perms_needed, protected
 
 
 class RelationCitationInline(CitationInline):

@@ -16,6 +16,7 @@ from django.contrib.postgres.search import (
     SearchVector,
     SearchVectorField,
 )
+from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_slug
 from django.db import connections, models
 from django.db.models import F, FloatField, Q, Subquery, Value
@@ -529,6 +530,17 @@ class Demand(Timestamped):
     def get_absolute_url(self):
         return reverse("demand", args=[self.code])
 
+    def clean(self):
+        # An option is one of its section's alternatives: another section's would put the
+        # provision in a document it is not in.
+        if self.option_id and self.section_id and self.option.section_id != self.section_id:
+            raise ValidationError(
+                {
+                    "option": "This option belongs to another section: choose one of this "
+                    "section's options, or none."
+                }
+            )
+
     def natural_key(self):
         return (self.code,)
 
@@ -972,6 +984,20 @@ class Citation(Timestamped):
 
     def __str__(self):
         return f"{self.source.publisher}: “{self.quote[:60]}”"
+
+    def clean(self):
+        # Every provision is backed by at least one quote: moving a provision's last quote to
+        # something else would leave it with none.
+        was = Citation.objects.filter(pk=self.pk).values_list("demand", flat=True).first()
+        if (
+            was
+            and was != self.demand_id
+            and not Citation.objects.filter(demand=was).exclude(pk=self.pk).exists()
+        ):
+            raise ValidationError(
+                "This is the only quote backing its provision: add another quote to that "
+                "provision before moving this one."
+            )
 
 
 class DataVersion(models.Model):

@@ -2,9 +2,10 @@
 
 import pytest
 from django.contrib import admin
+from django.db.models import Count
 from django.urls import reverse
 
-from negotiations.models import Citation, Demand, Parameter, Source, Topic
+from negotiations.models import Citation, Demand, Option, Parameter, Source, Topic
 from tests.conftest import admin_form_data
 
 pytestmark = pytest.mark.django_db
@@ -139,3 +140,26 @@ def test_staff_without_permissions_sees_no_content(client, django_user_model):
     user = django_user_model.objects.create_user("staff", password="x-long-password", is_staff=True)
     client.force_login(user)
     assert client.get(admin_url(Demand, "changelist")).status_code == 403
+
+
+def test_a_provisions_only_quote_cannot_be_moved_to_another(curator_client):
+    demand = Demand.objects.annotate(quotes=Count("citations")).filter(quotes=1).first()
+    citation = demand.citations.get()
+    other = Demand.objects.exclude(pk=demand.pk).first()
+    url = admin_url(Citation, "change", citation.pk)
+    data = admin_form_data(curator_client.get(url), demand=other.pk, change_reason="Move")
+    response = curator_client.post(url, data)
+    assert response.status_code == 200
+    assert "This is the only quote backing its provision" in response.content.decode()
+    assert Citation.objects.get(pk=citation.pk).demand == demand
+
+
+def test_a_provisions_option_must_be_one_of_its_sections(curator_client):
+    demand = Demand.objects.filter(option__isnull=True).first()
+    elsewhere = Option.objects.exclude(section=demand.section).first()
+    url = admin_url(Demand, "change", demand.pk)
+    data = admin_form_data(curator_client.get(url), option=elsewhere.pk, change_reason="Option")
+    response = curator_client.post(url, data)
+    assert response.status_code == 200
+    assert "This option belongs to another section" in response.content.decode()
+    assert Demand.objects.get(pk=demand.pk).option is None

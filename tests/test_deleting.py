@@ -8,6 +8,7 @@ from django.contrib.admin import helpers
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
+from django.db.models import Count
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -255,3 +256,26 @@ def test_bulk_delete_of_linked_demands_records_each_link_and_each_comes_back(cur
     assert sorted(demands[0].citations.values_list("pk", flat=True)) == sorted(citations)
     assert all(owner.demands.filter(code="AG-1").exists() for owner in owners["AG-1"])
     assert not Demand.objects.filter(code="AG-2").exists()
+
+
+# Every provision keeps at least one quote.
+
+
+def test_a_provisions_only_quote_cannot_be_deleted(curator_client):
+    demand = Demand.objects.annotate(quotes=Count("citations")).filter(quotes=1).first()
+    citation = demand.citations.get()
+    page = curator_client.get(delete_url(citation)).content.decode()
+    assert f"Provision {demand.code}: these are all the quotes backing it." in page
+    curator_client.post(delete_url(citation), {"post": "yes", "change_reason": WHY})
+    assert Citation.objects.filter(pk=citation.pk).exists()
+
+
+def test_deleting_all_of_a_provisions_quotes_at_once_is_refused(curator_client):
+    demand = Demand.objects.annotate(quotes=Count("citations")).filter(quotes=2).first()
+    citations = list(demand.citations.all())
+    page = bulk_delete(curator_client, citations, post="yes", change_reason=WHY)
+    assert f"Provision {demand.code}: these are all the quotes backing it." in page.content.decode()
+    assert demand.citations.count() == 2
+    # One of the two may go: the other still backs the provision.
+    bulk_delete(curator_client, citations[:1], post="yes", change_reason=WHY)
+    assert demand.citations.count() == 1
