@@ -120,7 +120,7 @@ def describe(record, previous):
 
 
 def change_keys():
-    """Every change as (date, model's place in TRACKED, history id), newest first.
+    """Every change as (date, model's place in TRACKED, history id, object id), newest first.
 
     One UNION ALL over the history tables, so a page of the change log is one LIMIT and OFFSET
     and the total one COUNT, however far back the page is.
@@ -128,7 +128,7 @@ def change_keys():
     parts = [
         model.history.order_by()
         .annotate(model_index=Value(index, IntegerField()))
-        .values_list("history_date", "model_index", "history_id")
+        .values_list("history_date", "model_index", "history_id", "id")
         for index, model in enumerate(TRACKED)
     ]
     everything = parts[0].union(*parts[1:], all=True)
@@ -143,28 +143,21 @@ def recent_changes(limit=50):
 def describe_changes(keys):
     """The changes of these change_keys(), in their order, each described in words.
 
-    One query for the keys, then two per model that has a change among them, and one more per
-    model with public pages for where those are now.
+    One query for the keys, then per model with a change among them one for the whole history
+    of the records changed (the changes and the revisions before them, to say what changed),
+    and one more per model with public pages for where those are now.
     """
-    ids = defaultdict(list)
     keys = list(keys)
-    for _, index, history_id in keys:
-        ids[index].append(history_id)
-    loaded = {}
-    for index, history_ids in ids.items():
-        history = TRACKED[index].history.select_related("history_user")
-        for record in history.filter(history_id__in=history_ids):
-            loaded[index, record.history_id] = record
-    records = [loaded[index, history_id] for _, index, history_id in keys]
-
-    # The revision before each one, fetched per model in one query, to say what changed.
     by_model = defaultdict(set)
-    for record in records:
-        by_model[record.instance_type].add(record.id)
-    earlier = defaultdict(list)
+    for _, index, _, object_id in keys:
+        by_model[TRACKED[index]].add(object_id)
+    earlier, loaded = defaultdict(list), {}
     for model, ids in by_model.items():
-        for row in model.history.filter(id__in=ids).order_by("history_date", "history_id"):
+        history = model.history.select_related("history_user").filter(id__in=ids)
+        for row in history.order_by("history_date", "history_id"):
             earlier[model, row.id].append(row)
+            loaded[model, row.history_id] = row
+    records = [loaded[TRACKED[index], history_id] for _, index, history_id, _ in keys]
     pages = live_pages(by_model)
     changes = []
     for record in records:
