@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.actions import delete_selected as django_delete_selected
+from django.contrib.auth import get_user_model
 from django.db import router, transaction
 from django.db.models import Count
 from django.forms import CheckboxInput
@@ -76,6 +77,14 @@ class CuratedAdmin(SimpleHistoryAdmin):
                 super().__init__(*args, **kwargs)
 
         return RevertForm
+
+    def history_view(self, request, object_id, extra_context=None):
+        # The history links each author to their user page, which a curator may not open: for
+        # them the name is shown without the link (the template shows no link it cannot reverse).
+        users = self.admin_site.get_model_admin(get_user_model())
+        if not users.has_view_permission(request):
+            extra_context = {**(extra_context or {}), "admin_user_view": ""}
+        return super().history_view(request, object_id, extra_context)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         # A restore writes the record, its dependants and its links: all of them, or none.

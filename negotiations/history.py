@@ -11,6 +11,7 @@ import datetime
 import functools
 from collections import defaultdict
 
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import CASCADE, F, IntegerField, Model, QuerySet, Value
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
@@ -140,6 +141,14 @@ def recent_changes(limit=50):
     return describe_changes(change_keys()[:limit])
 
 
+def author(user):
+    """Who made a change, as the public change log names them: by name, never by login name,
+    which is half of what it takes to sign in. No user: the fixtures' import or a command."""
+    if user is None:
+        return "import"
+    return user.get_full_name() or "a curator"
+
+
 def describe_changes(keys):
     """The changes of these change_keys(), in their order, each described in words.
 
@@ -169,6 +178,7 @@ def describe_changes(keys):
                 "record": record,
                 "kind": record.instance_type._meta.verbose_name,
                 "description": describe(record, previous),
+                "author": author(record.history_user),
                 "url": pages.get((record.instance_type, record.id)),
                 "anchor": f"change-{record.instance_type._meta.model_name}-{record.history_id}",
             }
@@ -199,6 +209,13 @@ def bump_data_version(**kwargs):
     now = timezone.now()
     if not DataVersion.objects.filter(pk=1).update(value=F("value") + 1, changed_at=now):
         DataVersion.objects.create(pk=1, value=1, changed_at=now)
+
+
+def bump_for_names(update_fields=None, **kwargs):
+    """Receiver for a user's save: the change log names each change's author, and a save may
+    rename one. A login saves only last_login, which no page shows."""
+    if update_fields is None or set(update_fields) - {"last_login"}:
+        bump_data_version()
 
 
 # Deleting and restoring
@@ -449,6 +466,7 @@ def connect_signals():
         post_delete.connect(bump_data_version, sender=model, dispatch_uid=f"version-del-{model}")
         pre_delete.connect(record_deletion, sender=model, dispatch_uid=f"deletion-{model}")
         post_delete.connect(forget_deletion, sender=model, dispatch_uid=f"forget-{model}")
+    post_save.connect(bump_for_names, sender=get_user_model(), dispatch_uid="version-user")
     for through in (
         Demand.secondary_topics.through,
         Relation.demands.through,

@@ -613,7 +613,7 @@ class ChangesFeed(Feed):
     item_updateddate = item_pubdate
 
     def item_author_name(self, change):
-        return str(change["record"].history_user or "import")
+        return change["author"]
 
 
 def _data_version():

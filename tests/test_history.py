@@ -20,7 +20,7 @@ from negotiations.models import (
     Topic,
     Version,
 )
-from tests.conftest import admin_form_data
+from tests.conftest import admin_form_data, make_curator
 
 pytestmark = pytest.mark.django_db
 
@@ -362,3 +362,37 @@ def test_deleting_a_topic_records_the_demands_that_lose_it_as_a_secondary_topic(
     latest = demand.history.first()
     assert latest.history_change_reason == f"Link to T99 removed: T99 was deleted ({WHY})"
     assert not latest.secondary_topics.filter(topic_id=topic.pk).exists()
+
+
+def test_the_change_log_names_curators_by_name_never_by_login(client):
+    curator = make_curator("okovalenko")
+    demand = Demand.objects.get(code="RU-I-4")
+    demand.summary = "Edited by a curator without a name"
+    demand._history_user = curator
+    demand.save()
+    anonymous = client.get(reverse("changes")).content.decode()
+    assert "a curator" in anonymous
+
+    curator.first_name, curator.last_name = "Olena", "Kovalenko"
+    curator.save()
+    change_log = client.get(reverse("changes")).content.decode()
+    feed = client.get(reverse("changes-feed")).content.decode()
+    for public in (change_log, feed):
+        assert "Olena Kovalenko" in public
+        assert curator.username not in public
+
+
+def test_a_curator_sees_who_changed_a_record_without_a_link_they_may_not_open(
+    curator_client, admin_client
+):
+    demand = Demand.objects.get(code="RU-I-4")
+    edit(curator_client, demand, "Shorter", summary="Shorter summary")
+    history_url = reverse("admin:negotiations_demand_history", args=[demand.pk])
+    user_page = reverse("admin:auth_user_change", args=[demand.history.latest().history_user_id])
+
+    curators_view = curator_client.get(history_url).content.decode()
+    assert "curator" in curators_view
+    assert user_page not in curators_view
+    assert curator_client.get(user_page).status_code == 403
+    # A superuser may open it, so it stays a link for them.
+    assert user_page in admin_client.get(history_url).content.decode()
