@@ -648,7 +648,7 @@ class Source(Timestamped):
     class Kind(models.TextChoices):
         PRIMARY = "primary", "Primary text"
         STATE_MEDIA = "state-media", "State media"
-        INDEPENDENT = "independent", "Independent media"
+        INDEPENDENT = "independent", "Other media"
         THINK_TANK = "think-tank", "Think tank"
         REPOST = "repost", "Repost / aggregator"
 

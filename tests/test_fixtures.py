@@ -179,6 +179,7 @@ def test_source_disagreements_keep_every_version_with_its_citation():
         ("D4", ["each side", "total"]),
         ("D6", ["6,000 for 6,000", "One-way"]),
         ("D18", ["23 May", "28 May"]),
+        ("D28", ["reviewed the list", "fewer than a fifth"]),
     ],
 )
 def test_known_disagreements_record_each_account(code, claims):
