@@ -13,7 +13,7 @@ from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.models import to_historic
 
-from negotiations.forms import CuratedForm, DeletionForm, VersionedForm
+from negotiations.forms import DELETED, CuratedForm, DeletionForm, VersionedForm
 from negotiations.history import linked_ids, restore_deleted_with
 from negotiations.models import (
     Citation,
@@ -64,9 +64,11 @@ class CuratedAdmin(SimpleHistoryAdmin):
         form = super().get_form(request, obj, **kwargs)
         if historic is None:
             return form
-        # Reverting to an old revision: compare with the revision stored now, not then.
+        # Reverting to an old revision: compare with the revision stored now, not then (and
+        # a deleted record's with none, so a restore opened before a delete cannot undo it).
         obj.revision = (
-            type(obj).objects.filter(pk=obj.pk).values_list("revision", flat=True).first() or 1
+            type(obj).objects.filter(pk=obj.pk).values_list("revision", flat=True).first()
+            or DELETED
         )
         # ...and offer the links the revision had (a deleted record has none left to show).
         links = linked_ids(historic)

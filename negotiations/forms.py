@@ -192,6 +192,10 @@ class SourceFilterForm(forms.Form):
         ]
 
 
+# The revision a restore of a deleted record is opened at: no stored row has it.
+DELETED = 0
+
+
 class VersionedForm(forms.ModelForm):
     """Refuses stale edits: the form carries the revision it was opened at; if the record has
     been saved since, the save is refused, the input is shown back and the stored values kept.
@@ -221,11 +225,19 @@ class VersionedForm(forms.ModelForm):
             .values_list("revision", flat=True)
             .first()
         )
-        if current is not None and cleaned_data.get("revision") != current:
-            # A link check's save leaves the revision alone: it is not who made the form stale.
-            latest = instance.history.exclude(history_change_reason=LINK_CHECK_REASON).first()
-            who = f" by {latest.history_user}" if latest and latest.history_user else ""
-            when = f" at {latest.history_date:%H:%M:%S UTC}" if latest else ""
+        opened_at = cleaned_data.get("revision")
+        if current is None and opened_at != DELETED:
+            # Only a revert reaches here without a stored row: the record was there when the
+            # page was opened, and deleted since. Saving would undo that delete unseen.
+            who, when = _latest_change(instance)
+            raise forms.ValidationError(
+                f"Someone else deleted this record{who}{when} after you opened this page, so "
+                "nothing was restored. If it should come back, open its history again and "
+                "restore it from there: the deletion and its reason are listed.",
+                code="deleted",
+            )
+        if current is not None and opened_at != current:
+            who, when = _latest_change(instance)
             raise forms.ValidationError(
                 f"Someone else saved this record{who}{when} after you opened it, so your "
                 "changes were not saved and theirs are kept. Your input is shown below: "
@@ -233,6 +245,15 @@ class VersionedForm(forms.ModelForm):
                 code="stale",
             )
         return cleaned_data
+
+
+def _latest_change(instance):
+    """(" by <user>", " at <time>") of the record's latest change, for a stale-form message.
+    A link check's save leaves the revision alone: it is not who made the form stale."""
+    latest = instance.history.exclude(history_change_reason=LINK_CHECK_REASON).first()
+    who = f" by {latest.history_user}" if latest and latest.history_user else ""
+    when = f" at {latest.history_date:%H:%M:%S UTC}" if latest else ""
+    return who, when
 
 
 class CuratedForm(VersionedForm):

@@ -140,3 +140,31 @@ def test_an_admin_action_that_fails_halfway_changes_nothing(curator_client):
         assert not fresh.history.filter(
             history_change_reason="Quotes checked against their sources"
         ).exists()
+
+
+def test_a_revert_opened_before_someone_deletes_the_record_restores_nothing(
+    curator_client, second_curator_client
+):
+    demand = Demand.objects.get(code="RU-III-2")
+    pk, imported = demand.pk, demand.history.earliest()
+    revert_url = reverse("admin:negotiations_demand_simple_history", args=[pk, imported.history_id])
+    revert_page = curator_client.get(revert_url)
+
+    delete_url = reverse("admin:negotiations_demand_delete", args=[pk])
+    deleted = second_curator_client.post(delete_url, {"post": "yes", "change_reason": "Duplicate"})
+    assert deleted.status_code == 302
+
+    refused = curator_client.post(
+        revert_url, admin_form_data(revert_page, change_reason="Back to the import")
+    )
+    assert refused.status_code == 200
+    assert "Someone else deleted this record by second-curator" in refused.content.decode()
+    assert not Demand.objects.filter(pk=pk).exists()
+
+    # Opened after the delete, the same page restores it.
+    reopened = curator_client.get(revert_url)
+    restored = curator_client.post(
+        revert_url, admin_form_data(reopened, change_reason="Not a duplicate")
+    )
+    assert restored.status_code == 302
+    assert Demand.objects.filter(pk=pk, code="RU-III-2").exists()
