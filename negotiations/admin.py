@@ -5,10 +5,13 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.actions import delete_selected as django_delete_selected
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db import router, transaction
 from django.db.models import Count
 from django.forms import CheckboxInput
 from django.http import HttpResponseRedirect, QueryDict
+from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.models import to_historic
@@ -79,6 +82,38 @@ class CuratedAdmin(SimpleHistoryAdmin):
                 super().__init__(*args, **kwargs)
 
         return RevertForm
+
+    def get_urls(self):
+        name = f"{self.opts.app_label}_{self.opts.model_name}_deleted"
+        deleted = path("deleted/", self.admin_site.admin_view(self.deleted_view), name=name)
+        return [deleted, *super().get_urls()]
+
+    def deleted_view(self, request):
+        """The records of this kind deleted and not restored, newest first, each linked to the
+        history it is restored from: once deleted, a record is in no list and its id nowhere."""
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        rows = (
+            self.model.history.filter(history_type="-")
+            .exclude(id__in=self.model.objects.values("pk"))
+            .select_related("history_user")
+            .order_by("-history_date", "-history_id")
+        )
+        latest = {}  # deleted, restored and deleted again: the last deletion is the one to show
+        for row in rows:
+            if row.id not in latest:
+                latest[row.id] = row
+                try:
+                    row.label = str(row.instance)
+                except ObjectDoesNotExist:  # named after a record deleted with it
+                    row.label = f"{self.opts.verbose_name} #{row.id}"
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"Deleted {self.opts.verbose_name_plural}",
+            "deletions": latest.values(),
+        }
+        return TemplateResponse(request, "admin/negotiations/deleted.html", context)
 
     def history_view(self, request, object_id, extra_context=None):
         # The history links each author to their user page, which a curator may not open: for

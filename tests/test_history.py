@@ -396,3 +396,42 @@ def test_a_curator_sees_who_changed_a_record_without_a_link_they_may_not_open(
     assert curator_client.get(user_page).status_code == 403
     # A superuser may open it, so it stays a link for them.
     assert user_page in admin_client.get(history_url).content.decode()
+
+
+def test_a_curator_finds_a_deleted_record_and_the_history_it_is_restored_from(curator_client):
+    disagreement = Disagreement.objects.get(code="D2")
+    versions = list(disagreement.versions.values_list("pk", flat=True))
+    delete_url = reverse("admin:negotiations_disagreement_delete", args=[disagreement.pk])
+    response = curator_client.post(delete_url, {"post": "yes", "change_reason": "Merged into D1"})
+    assert response.status_code == 302
+
+    changelist = curator_client.get(reverse("admin:negotiations_disagreement_changelist"))
+    deleted_url = reverse("admin:negotiations_disagreement_deleted")
+    assert deleted_url in changelist.content.decode()
+    deleted = curator_client.get(deleted_url).content.decode()
+    history_url = reverse("admin:negotiations_disagreement_history", args=[disagreement.pk])
+    assert f'href="{history_url}"' in deleted
+    assert "Merged into D1" in deleted and "D2: " in deleted
+
+    # Its versions went with it, and are listed under a name that needs no disagreement.
+    deleted_versions = curator_client.get(reverse("admin:negotiations_version_deleted"))
+    assert deleted_versions.status_code == 200
+    for pk in versions:
+        history = reverse("admin:negotiations_version_history", args=[pk])
+        assert f'href="{history}"' in deleted_versions.content.decode()
+
+    imported = disagreement.history.earliest()
+    restore_url = reverse(
+        "admin:negotiations_disagreement_simple_history",
+        args=[disagreement.pk, imported.history_id],
+    )
+    page = curator_client.get(restore_url)
+    restored = curator_client.post(restore_url, admin_form_data(page, change_reason="Not merged"))
+    assert restored.status_code == 302
+    assert f'href="{history_url}"' not in curator_client.get(deleted_url).content.decode()
+
+
+def test_the_deleted_records_list_is_for_those_who_may_see_the_records(client, django_user_model):
+    visitor = django_user_model.objects.create_user("visitor", is_staff=True)
+    client.force_login(visitor)
+    assert client.get(reverse("admin:negotiations_demand_deleted")).status_code == 403
