@@ -4,12 +4,13 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.actions import delete_selected as django_delete_selected
+from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import router, transaction
 from django.db.models import Count
 from django.forms import CheckboxInput
-from django.http import HttpResponseRedirect, QueryDict
+from django.http import Http404, HttpResponseRedirect, QueryDict
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
@@ -83,6 +84,14 @@ class CuratedAdmin(SimpleHistoryAdmin):
 
         return RevertForm
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        kwargs = tolerant_autocomplete(self, db_field, request, kwargs)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        kwargs = tolerant_autocomplete(self, db_field, request, kwargs)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
     def get_urls(self):
         name = f"{self.opts.app_label}_{self.opts.model_name}_deleted"
         deleted = path("deleted/", self.admin_site.admin_view(self.deleted_view), name=name)
@@ -116,6 +125,7 @@ class CuratedAdmin(SimpleHistoryAdmin):
         return TemplateResponse(request, "admin/negotiations/deleted.html", context)
 
     def history_view(self, request, object_id, extra_context=None):
+        self._check_ids(object_id)
         # The history links each author to their user page, which a curator may not open: for
         # them the name is shown without the link (the template shows no link it cannot reverse).
         users = self.admin_site.get_model_admin(get_user_model())
@@ -123,7 +133,17 @@ class CuratedAdmin(SimpleHistoryAdmin):
             extra_context = {**(extra_context or {}), "admin_user_view": ""}
         return super().history_view(request, object_id, extra_context)
 
+    def _check_ids(self, object_id, version_id=1):
+        # django-simple-history looks up whatever the address holds: an id that is no id was a
+        # ValueError (a 500), where Django's own views answer 404.
+        try:
+            self.opts.pk.to_python(object_id)
+            self.model.history.model._meta.pk.to_python(version_id)
+        except ValidationError:
+            raise Http404("No such record or revision.") from None
+
     def history_form_view(self, request, object_id, version_id, extra_context=None):
+        self._check_ids(object_id, version_id)
         # A restore writes the record, its dependants and its links: all of them, or none.
         with transaction.atomic(using=router.db_for_write(self.model)):
             return super().history_form_view(request, object_id, version_id, extra_context)
@@ -247,6 +267,37 @@ def restore_message(restored, relinked):
     return " ".join(parts)
 
 
+class TolerantLookup:
+    """Django's autocomplete, minus a 500: a form posted with a value that is no id (a form
+    error already says so) is redrawn by looking that value up, which raises a ValueError."""
+
+    def optgroups(self, name, value, attr=None):
+        try:
+            return super().optgroups(name, value, attr)
+        except (ValueError, ValidationError):
+            return super().optgroups(name, [], attr)
+
+
+class TolerantAutocompleteSelect(TolerantLookup, AutocompleteSelect):
+    pass
+
+
+class TolerantAutocompleteSelectMultiple(TolerantLookup, AutocompleteSelectMultiple):
+    pass
+
+
+def tolerant_autocomplete(model_admin, db_field, request, kwargs):
+    """The formfield arguments for an autocomplete field, with the widget above."""
+    if "widget" not in kwargs and db_field.name in model_admin.get_autocomplete_fields(request):
+        widget = (
+            TolerantAutocompleteSelectMultiple
+            if db_field.many_to_many
+            else TolerantAutocompleteSelect
+        )
+        kwargs["widget"] = widget(db_field, model_admin.admin_site, using=kwargs.get("using"))
+    return kwargs
+
+
 class CitationInline(admin.StackedInline):
     model = Citation
     form = VersionedForm
@@ -257,6 +308,10 @@ class CitationInline(admin.StackedInline):
     extra = 0
     # Every demand is backed by at least one quote.
     min_num = 1
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        kwargs = tolerant_autocomplete(self, db_field, request, kwargs)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_formset(self, request, obj=None, **kwargs):
         # The admin shows min_num blank forms but only enforces the minimum when asked to.

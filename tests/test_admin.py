@@ -163,3 +163,31 @@ def test_a_provisions_option_must_be_one_of_its_sections(curator_client):
     assert response.status_code == 200
     assert "This option belongs to another section" in response.content.decode()
     assert Demand.objects.get(pk=demand.pk).option is None
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/negotiations/demand/abc/history/",
+        "/admin/negotiations/demand/{pk}/history/abc/",
+        "/admin/negotiations/demand/abc/history/1/",
+    ],
+)
+def test_a_history_address_with_no_id_in_it_is_a_404(curator_client, path):
+    pk = Demand.objects.get(code="RU-I-4").pk
+    assert curator_client.get(path.format(pk=pk)).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "tampered",
+    [{"topic": "abc"}, {"secondary_topics": "abc"}, {"citations-0-source": "abc"}],
+    ids=["foreign-key", "many-to-many", "inline-row"],
+)
+def test_a_post_with_no_id_where_a_record_is_chosen_is_a_form_error(curator_client, tampered):
+    demand = Demand.objects.get(code="RU-I-4")
+    url = admin_url(Demand, "change", demand.pk)
+    data = admin_form_data(curator_client.get(url), change_reason="x", **tampered)
+    response = curator_client.post(url, data)
+    assert response.status_code == 200
+    assert 'class="errorlist' in response.content.decode()
+    assert Demand.objects.get(pk=demand.pk).revision == demand.revision
