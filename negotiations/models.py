@@ -6,6 +6,7 @@ account, each with its own citations. Relations between opposing demands are our
 own analysis and are labelled as such wherever they are shown.
 """
 
+import datetime
 from collections import defaultdict
 from typing import NamedTuple
 
@@ -17,12 +18,13 @@ from django.contrib.postgres.search import (
     SearchVectorField,
 )
 from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator, validate_slug
+from django.core.validators import RegexValidator, URLValidator, validate_slug
 from django.db import connections, models
 from django.db.models import F, FloatField, Q, Subquery, Value
 from django.db.models.functions import Coalesce, Length, Trim
 from django.db.models.lookups import GreaterThan, LessThanOrEqual
 from django.urls import reverse
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 
@@ -533,13 +535,14 @@ class Demand(Timestamped):
     def clean(self):
         # An option is one of its section's alternatives: another section's would put the
         # provision in a document it is not in.
+        errors = not_after_tomorrow(self.verified_on, "verified_on", "A verification date")
         if self.option_id and self.section_id and self.option.section_id != self.section_id:
-            raise ValidationError(
-                {
-                    "option": "This option belongs to another section: choose one of this "
-                    "section's options, or none."
-                }
+            errors["option"] = (
+                "This option belongs to another section: choose one of this section's "
+                "options, or none."
             )
+        if errors:
+            raise ValidationError(errors)
 
     def natural_key(self):
         return (self.code,)
@@ -644,6 +647,14 @@ def finding_fields(prefix):
     return (f"{prefix}_status", f"{prefix}_detail", f"{prefix}_checked")
 
 
+def not_after_tomorrow(day, field, what):
+    """{field: error} when a date is later than it can be. Tomorrow is allowed: a page dated in
+    Moscow or Kyiv can be a day ahead of the server's UTC."""
+    if day and day > timezone.localdate() + datetime.timedelta(days=1):
+        return {field: f"{what} cannot be in the future."}
+    return {}
+
+
 class Source(Timestamped):
     class Kind(models.TextChoices):
         PRIMARY = "primary", "Primary text"
@@ -677,7 +688,16 @@ class Source(Timestamped):
         max_length=200, blank=True, help_text='e.g. "inferred from the text", "±1 day".'
     )
     accessed = models.DateField(help_text="When we last read the page.")
-    language = models.CharField(max_length=10, default="en", help_text="ISO 639-1 code.")
+    language = models.CharField(
+        max_length=10,
+        default="en",
+        validators=[
+            RegexValidator(
+                r"\A[a-z]{2}\Z", "Use a two-letter ISO 639-1 code in lower case, e.g. en, ru, uk."
+            )
+        ],
+        help_text="ISO 639-1 code.",
+    )
     kind = models.CharField(max_length=20, choices=Kind)
     reliability_note = models.TextField(blank=True)
     # What `manage.py check_links` found at the url and at the archived copy. Machine findings,
@@ -734,6 +754,12 @@ class Source(Timestamped):
                 "there is none.",
             ),
             models.CheckConstraint(
+                condition=Q(published__isnull=True) | Q(accessed__gte=F("published")),
+                name="source_accessed_not_before_published",
+                violation_error_message="The page cannot have been read before it was "
+                "published: check both dates.",
+            ),
+            models.CheckConstraint(
                 condition=Q(link_status__in=LinkStatus.values), name="source_link_status_valid"
             ),
             models.CheckConstraint(
@@ -744,6 +770,14 @@ class Source(Timestamped):
 
     def __str__(self):
         return f"{self.publisher} — {self.title}"
+
+    def clean(self):
+        errors = {
+            **not_after_tomorrow(self.published, "published", "A publication date"),
+            **not_after_tomorrow(self.accessed, "accessed", "The day we read the page"),
+        }
+        if errors:
+            raise ValidationError(errors)
 
     def save(self, *args, **kwargs):
         # The findings are the link check's alone (it saves them by name, in update_fields). Any

@@ -191,3 +191,28 @@ def test_a_post_with_no_id_where_a_record_is_chosen_is_a_form_error(curator_clie
     assert response.status_code == 200
     assert 'class="errorlist' in response.content.decode()
     assert Demand.objects.get(pk=demand.pk).revision == demand.revision
+
+
+@pytest.mark.parametrize(
+    ("model", "changes", "message"),
+    [
+        (Source, {"published": "2099-05-01"}, "A publication date cannot be in the future."),
+        (Source, {"accessed": "2099-05-01"}, "The day we read the page cannot be in the future."),
+        (
+            Source,
+            {"published": "2025-06-02", "accessed": "2025-06-01"},
+            "The page cannot have been read before it was published",
+        ),
+        (Source, {"language": "klingon123"}, "Use a two-letter ISO 639-1 code"),
+        (Demand, {"verified_on": "2099-01-01"}, "A verification date cannot be in the future."),
+    ],
+    ids=["published-later", "read-later", "read-before-published", "language", "verified-later"],
+)
+def test_an_impossible_date_or_language_is_a_form_error(curator_client, model, changes, message):
+    record = (Source.objects.exclude(published=None) if model is Source else Demand.objects).first()
+    url = admin_url(model, "change", record.pk)
+    data = admin_form_data(curator_client.get(url), change_reason="x", **changes)
+    response = curator_client.post(url, data)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert model.objects.get(pk=record.pk).revision == record.revision
