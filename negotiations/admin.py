@@ -17,7 +17,14 @@ from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.models import to_historic
 
-from negotiations.forms import DELETED, CuratedForm, DeletionForm, VersionedForm
+from negotiations.forms import (
+    DELETED,
+    CitationForm,
+    CuratedCitationForm,
+    CuratedForm,
+    DeletionForm,
+    VersionedForm,
+)
 from negotiations.history import linked_ids, restore_deleted_with
 from negotiations.models import (
     Citation,
@@ -300,10 +307,20 @@ def tolerant_autocomplete(model_admin, db_field, request, kwargs):
 
 class CitationInline(admin.StackedInline):
     model = Citation
-    form = VersionedForm
+    form = CitationForm
     fk_name = "demand"
     # The revision goes with each row (hidden), or every save of the row would look stale.
-    fields = ("source", "quote", "translation", "locator", "order", "revision")
+    fields = (
+        "source",
+        "quote",
+        "translation",
+        "locator",
+        "order",
+        "quote_verified",
+        "checked",
+        "revision",
+    )
+    readonly_fields = ("quote_verified",)
     autocomplete_fields = ("source",)
     extra = 0
     # Every demand is backed by at least one quote.
@@ -478,7 +495,8 @@ class CitationAdmin(CuratedAdmin):
     list_select_related = ("source", "demand", "relation__topic", "version__disagreement")
     search_fields = ("quote", "translation", "source__title", "source__publisher", "demand__code")
     autocomplete_fields = ("source", "demand", "relation", "version")
-    readonly_fields = TIMESTAMPS
+    form = CuratedCitationForm
+    readonly_fields = (*TIMESTAMPS, "quote_verified")
 
     def get_deleted_objects(self, objs, request):
         # Every provision keeps at least one quote. Deleting its last ones is refused the way

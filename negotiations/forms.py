@@ -265,6 +265,29 @@ class CuratedForm(VersionedForm):
     )
 
 
+class CitationForm(VersionedForm):
+    """A quote is marked verified only when a curator says they compared it with the page: a
+    new or changed quote without the tick is shown to readers as not re-verified."""
+
+    checked = forms.BooleanField(
+        required=False,
+        label="Checked word for word",
+        help_text="Tick when you have just compared the quote with the page (or its copy).",
+    )
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if cleaned_data.get("checked"):
+            self.instance.quote_verified = True
+        elif self.instance.pk is None or "quote" in self.changed_data:
+            self.instance.quote_verified = False
+        return cleaned_data
+
+
+class CuratedCitationForm(CitationForm, CuratedForm):
+    """The citation's own admin page: the check above, and why the change is made."""
+
+
 class DeletionForm(forms.Form):
     """The admin's delete confirmation: a delete says why, like every other change.
 

@@ -771,14 +771,6 @@ class Source(Timestamped):
     def __str__(self):
         return f"{self.publisher} — {self.title}"
 
-    def clean(self):
-        errors = {
-            **not_after_tomorrow(self.published, "published", "A publication date"),
-            **not_after_tomorrow(self.accessed, "accessed", "The day we read the page"),
-        }
-        if errors:
-            raise ValidationError(errors)
-
     def save(self, *args, **kwargs):
         # The findings are the link check's alone (it saves them by name, in update_fields). Any
         # other save, a curator's or a revert to an old revision, keeps what the check last
@@ -793,6 +785,14 @@ class Source(Timestamped):
 
     def get_absolute_url(self):
         return reverse("source", args=[self.slug])
+
+    def clean(self):
+        errors = {
+            **not_after_tomorrow(self.published, "published", "A publication date"),
+            **not_after_tomorrow(self.accessed, "accessed", "The day we read the page"),
+        }
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def link_is_dead(self):
@@ -986,7 +986,8 @@ class Citation(Timestamped):
     search_vector = search_vector()
     quote_verified = models.BooleanField(
         default=True,
-        help_text="Untick when the quote could not be checked against a copy of the page.",
+        help_text="Whether a curator compared the quote with the page or its copy: a new or "
+        'changed quote is verified only when "Checked word for word" is ticked.',
     )
     order = models.PositiveSmallIntegerField(default=1)
 

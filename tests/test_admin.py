@@ -216,3 +216,43 @@ def test_an_impossible_date_or_language_is_a_form_error(curator_client, model, c
     assert response.status_code == 200
     assert message in response.content.decode()
     assert model.objects.get(pk=record.pk).revision == record.revision
+
+
+def edit_citation(client, citation, **changes):
+    url = admin_url(Citation, "change", citation.pk)
+    response = client.post(url, admin_form_data(client.get(url), change_reason="x", **changes))
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    citation.refresh_from_db()
+    return citation
+
+
+def test_a_changed_quote_is_verified_only_when_the_curator_says_they_checked_it(curator_client):
+    citation = Citation.objects.filter(quote_verified=True, demand__isnull=False).first()
+    quote = citation.quote
+
+    assert edit_citation(curator_client, citation, locator="para. 3").quote_verified
+    assert not edit_citation(curator_client, citation, quote=quote[:-1]).quote_verified
+    demand_page = curator_client.get(citation.demand.get_absolute_url()).content.decode()
+    assert "quote not re-verified" in demand_page
+    assert edit_citation(curator_client, citation, quote=quote, checked="on").quote_verified
+
+
+@pytest.mark.parametrize(("ticked", "verified"), [({}, False), ({"checked": "on"}, True)])
+def test_a_quote_added_on_a_provisions_form_is_verified_only_if_ticked(
+    curator_client, ticked, verified
+):
+    demand = Demand.objects.get(code="RU-I-4")
+    url = admin_url(Demand, "change", demand.pk)
+    page = curator_client.get(url)
+    rows = int(admin_form_data(page)["citations-TOTAL_FORMS"])
+    source = Source.objects.first()
+    new_row = {
+        f"citations-{rows}-source": source.pk,
+        f"citations-{rows}-quote": "A further quote.",
+        f"citations-{rows}-order": 9,
+        **{f"citations-{rows}-{name}": value for name, value in ticked.items()},
+    }
+    data = admin_form_data(page, change_reason="x", **new_row)
+    data["citations-TOTAL_FORMS"] = str(rows + 1)
+    assert curator_client.post(url, data).status_code == 302
+    assert demand.citations.get(quote="A further quote.").quote_verified is verified
