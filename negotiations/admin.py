@@ -12,7 +12,7 @@ from django.db.models import Count
 from django.forms import CheckboxInput
 from django.http import Http404, HttpResponseRedirect, QueryDict
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.models import to_historic
@@ -25,7 +25,7 @@ from negotiations.forms import (
     DeletionForm,
     VersionedForm,
 )
-from negotiations.history import linked_ids, restore_deleted_with
+from negotiations.history import label, linked_ids, restore_deleted_with
 from negotiations.models import (
     Citation,
     Demand,
@@ -69,6 +69,7 @@ class CuratedAdmin(SimpleHistoryAdmin):
     since the curator opened the page: on the change form, in its inline rows and in actions."""
 
     form = CuratedForm
+    object_history_form_template = "admin/negotiations/object_history_form.html"
 
     def get_form(self, request, obj=None, **kwargs):
         historic = to_historic(obj) if obj is not None else None
@@ -151,9 +152,52 @@ class CuratedAdmin(SimpleHistoryAdmin):
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         self._check_ids(object_id, version_id)
+        version = self.model.history.filter(history_id=version_id).first()
+        if version is not None:
+            extra_context = {
+                **(extra_context or {}),
+                "original_opts": self.opts,
+                "rows_changed_since": self.rows_changed_since(version),
+            }
         # A restore writes the record, its dependants and its links: all of them, or none.
         with transaction.atomic(using=router.db_for_write(self.model)):
             return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def rows_changed_since(self, version):
+        """The rows edited on this record's form (a demand's quotes and numbers) changed or
+        deleted since `version`: each has a history of its own, which a revert of this record
+        leaves alone."""
+        changed = []
+        for inline in self.inlines:
+            model = inline.model
+            fk_name = inline.fk_name or next(
+                f.name for f in model._meta.fields if f.related_model is self.model
+            )
+            # Changes and deletes only: a row added since is on the form as it is, and the
+            # import adds a record's rows just after the record itself.
+            rows = (
+                model.history.filter(
+                    **{f"{fk_name}_id": version.id, "history_date__gt": version.history_date}
+                )
+                .exclude(history_type="+")
+                .order_by("id", "-history_date", "-history_id")
+            )
+            latest = {}
+            for row in rows:
+                latest.setdefault(row.id, row)
+            changed += [
+                {
+                    "name": f"{model._meta.verbose_name} {label(row)}",
+                    "quote": getattr(row, "quote", ""),
+                    "what": "deleted" if row.history_type == "-" else "changed",
+                    "when": row.history_date,
+                    "url": reverse(
+                        f"admin:negotiations_{model._meta.model_name}_history", args=[row.id]
+                    ),
+                }
+                for row in latest.values()
+            ]
+        return changed
 
     def save_model(self, request, obj, form, change):
         obj._change_reason = form.cleaned_data.get("change_reason") or "Edited in a list"

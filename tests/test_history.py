@@ -435,3 +435,23 @@ def test_the_deleted_records_list_is_for_those_who_may_see_the_records(client, d
     visitor = django_user_model.objects.create_user("visitor", is_staff=True)
     client.force_login(visitor)
     assert client.get(reverse("admin:negotiations_demand_deleted")).status_code == 403
+
+
+def test_a_revert_page_names_the_quotes_changed_since_with_their_own_histories(curator_client):
+    demand = Demand.objects.get(code="RU-III-5")
+    imported = demand.history.earliest()
+    citation = demand.citations.first()
+    url = reverse("admin:negotiations_citation_change", args=[citation.pk])
+    page = curator_client.get(url)
+    edit = admin_form_data(page, quote=citation.quote[:-1], change_reason="Shorter")
+    assert curator_client.post(url, edit).status_code == 302
+
+    revert_url = reverse(
+        "admin:negotiations_demand_simple_history", args=[demand.pk, imported.history_id]
+    )
+    html = curator_client.get(revert_url).content.decode()
+    assert reverse("admin:negotiations_citation_history", args=[citation.pk]) in html
+    untouched = demand.citations.exclude(pk=citation.pk).first()
+    assert reverse("admin:negotiations_citation_history", args=[untouched.pk]) not in html
+    assert "keep their current state" in html
+    assert "Revert demand" in html and "Historical demands" not in html
