@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import router, transaction
 from django.db.models import Count
+from django.db.models.signals import post_save
 from django.forms import CheckboxInput
 from django.http import Http404, HttpResponseRedirect, QueryDict
 from django.template.response import TemplateResponse
@@ -204,6 +205,12 @@ class CuratedAdmin(SimpleHistoryAdmin):
         restoring = (
             to_historic(obj) is not None and not type(obj).objects.filter(pk=obj.pk).exists()
         )
+        if self.model.history.model._history_m2m_fields:
+            # One revision per save: the record's waits for its links, which form.save_m2m()
+            # saves after it (in a change and in a revert). Recorded apart, the first revision
+            # held the new fields with the old links, a state that never was.
+            obj.skip_history_when_saving = True
+            form.save_m2m = record_after(form.save_m2m, obj, created=restoring or not change)
         super().save_model(request, obj, form, change)
         if restoring:
             restored, relinked = restore_deleted_with(obj, user=request.user)
@@ -291,6 +298,19 @@ class CuratedAdmin(SimpleHistoryAdmin):
             request.POST = request.POST.copy()
             request.POST.setlist(helpers.ACTION_CHECKBOX_NAME, list(seen))
         return super().response_action(request, queryset, **kwargs)
+
+
+def record_after(save_m2m, obj, created):
+    """save_m2m, then the record's revision with its links (see CuratedAdmin.save_model)."""
+
+    def save_m2m_then_record():
+        save_m2m()
+        del obj.skip_history_when_saving
+        post_save.send(
+            sender=type(obj), instance=obj, created=created, raw=False, using=obj._state.db
+        )
+
+    return save_m2m_then_record
 
 
 def deletion_reason(request):

@@ -91,8 +91,8 @@ def _short(value):
     return text if len(text) <= 80 else text[:77] + "…"
 
 
-def describe(record, previous):
-    """What changed, in words."""
+def describe(record, previous, links=None):
+    """What changed, in words. `links`: {history id: {field: names}} from recorded_links()."""
     kind = record.instance_type._meta.verbose_name
     action = ACTIONS[record.history_type]
     text = f"{action} {kind} {label(record)}"
@@ -112,6 +112,12 @@ def describe(record, previous):
         old, new = getattr(previous, field.attname), getattr(record, field.attname)
         if not field.editable and old != new:
             changes.append((field.name, old, new))
+    links = links or {}
+    before, after = links.get(previous.history_id, {}), links.get(record.history_id, {})
+    for name in sorted(before.keys() | after.keys()):
+        if before.get(name, ()) != after.get(name, ()):
+            old, new = (", ".join(names.get(name, ())) for names in (before, after))
+            changes.append((name, old, new))
     if not changes:
         return text + " (no visible change)."
     parts = [
@@ -149,12 +155,38 @@ def author(user):
     return user.get_full_name() or "a curator"
 
 
+def recorded_links(model, history_ids):
+    """{history id: {field: sorted names}}: the many-to-many links each of these revisions
+    recorded (a demand's secondary topics, a relation's demands). A query per linked field and
+    one per model linked to; a record linked to since deleted is named by its id."""
+    historical = model.history.model
+    links, wanted = defaultdict(dict), []
+    for field in historical._history_m2m_fields:
+        through = getattr(historical, field.name).model  # the links' history table
+        column = f"{field.m2m_reverse_field_name()}_id"
+        rows = through.objects.filter(history_id__in=history_ids).values_list("history_id", column)
+        wanted.append((field, list(rows)))
+    names = {}
+    for target in {field.related_model for field, _ in wanted}:
+        ids = {pk for field, rows in wanted if field.related_model is target for _, pk in rows}
+        for obj in target.objects.filter(pk__in=ids):
+            names[target, obj.pk] = getattr(obj, "name", None) or label(obj)
+    for field, rows in wanted:
+        grouped = defaultdict(list)
+        for history_id, pk in rows:
+            grouped[history_id].append(names.get((field.related_model, pk), f"#{pk}"))
+        for history_id in history_ids:
+            links[history_id][field.name.replace("_", " ")] = tuple(sorted(grouped[history_id]))
+    return links
+
+
 def describe_changes(keys):
     """The changes of these change_keys(), in their order, each described in words.
 
     One query for the keys, then per model with a change among them one for the whole history
     of the records changed (the changes and the revisions before them, to say what changed),
-    and one more per model with public pages for where those are now.
+    two for the links of a model with links (see recorded_links), and one per model with public
+    pages for where those are now.
     """
     keys = list(keys)
     by_model = defaultdict(set)
@@ -167,6 +199,11 @@ def describe_changes(keys):
             earlier[model, row.id].append(row)
             loaded[model, row.history_id] = row
     records = [loaded[TRACKED[index], history_id] for _, index, history_id, _ in keys]
+    links = {}
+    for model in by_model:
+        if model.history.model._history_m2m_fields:
+            ids = [history_id for m, history_id in loaded if m is model]
+            links[model] = recorded_links(model, ids)
     pages = live_pages(by_model)
     changes = []
     for record in records:
@@ -177,7 +214,7 @@ def describe_changes(keys):
             {
                 "record": record,
                 "kind": record.instance_type._meta.verbose_name,
-                "description": describe(record, previous),
+                "description": describe(record, previous, links.get(record.instance_type)),
                 "author": author(record.history_user),
                 "url": pages.get((record.instance_type, record.id)),
                 "anchor": f"change-{record.instance_type._meta.model_name}-{record.history_id}",

@@ -88,7 +88,11 @@ class Command(BaseCommand):
             obj.keep_findings(existing)
         # A raw save keeps the file's values exactly (timestamps, version), so an export of an
         # unchanged database gives the same bytes; the history is then recorded explicitly.
+        # No revision for the links alone either: the one sent below records them with the
+        # record (simple-history records an m2m change as a revision of its own).
+        obj.skip_history_when_saving = True
         deserialized.save()
+        del obj.skip_history_when_saving
         post_save.send(
             sender=model, instance=obj, created=existing is None, raw=False, using=DEFAULT_DB_ALIAS
         )
