@@ -105,6 +105,15 @@ def bad_format():
     )
 
 
+def bad_filters(form):
+    """A download asked for with filters that are not valid: why, as plain text (a download's
+    client reads no page)."""
+    return HttpResponseBadRequest(
+        " ".join(error for errors in form.errors.values() for error in errors),
+        content_type="text/plain; charset=utf-8",
+    )
+
+
 def demand_row(request, demand, shown_under=None):
     proposal = demand.section.proposal
     citations = [

@@ -5,7 +5,7 @@ from django.contrib.syndication.views import Feed
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db import DatabaseError, connection
 from django.db.models import Count, F, Prefetch
-from django.http import HttpResponse, HttpResponseBadRequest
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
@@ -205,6 +205,8 @@ def home(request):
             exported = [exports.demand_row(request, demand, topic) for topic, demand in shown]
             return exports.respond(fmt, exported, exports.DEMAND_COLUMNS, "comparison", filters)
         _with_markers([demand for _, demand in shown])
+    elif fmt != "html":
+        return exports.bad_filters(form)
     else:
         status = 400
         parties, rows, demand_count, listing_count = [], [], 0, 0
@@ -233,6 +235,8 @@ def search(request):
         return exports.bad_format()
     groups, count, status = [], 0, 200
     if not form.is_valid():
+        if fmt != "html":
+            return exports.bad_filters(form)
         status = 400
     elif form.cleaned_data["q"]:
         demands = _listed(Demand.objects.search(form.cleaned_data["q"])[:200], fmt)
@@ -438,10 +442,7 @@ def topic_detail(request, slug):
         page = _page(form, ordered, TOPIC_PAGE_SIZE)
     if not form.is_valid():
         if fmt != "html":
-            return HttpResponseBadRequest(
-                " ".join(error for errors in form.errors.values() for error in errors),
-                content_type="text/plain; charset=utf-8",
-            )
+            return exports.bad_filters(form)
         return render(request, template, context, status=400)
     pks = [row[0] for row in page.object_list]
     loaded = Demand.objects.filter(pk__in=pks)
@@ -483,6 +484,8 @@ def source_list(request):
     fmt = exports.requested_format(request)
     if fmt is None:
         return exports.bad_format()
+    if fmt != "html" and status == 400:
+        return exports.bad_filters(form)
     if fmt != "html" and status == 200:
         shown = [exports.source_row(request, source) for source in sources]
         filters = list(form.cleaned_data.items())
@@ -677,6 +680,8 @@ def compare(request):
             ),
         )
     elif form.is_bound and form.errors:
+        if fmt != "html":
+            return exports.bad_filters(form)
         status = 400
     if fmt != "html" and status == 200:
         shown = exports.compare_rows(request, context["rows"], context.get("same_party"))

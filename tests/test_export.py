@@ -119,6 +119,24 @@ def test_unknown_format_is_a_400(client):
     assert client.get(Source.objects.first().get_absolute_url(), {"format": "x"}).status_code == 400
 
 
+@pytest.mark.parametrize(
+    ("url", "bad"),
+    [
+        ("/", {"topic": "nope"}),
+        ("/search/", {"q": "x" * 1000}),
+        ("/sources/", {"kind": "nope"}),
+        ("/compare/", {"a": "ru-memorandum", "b": "nope"}),
+        ("/topics/ceasefire/", {"party": "nope"}),
+    ],
+)
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_a_download_with_bad_filters_is_a_plain_400_saying_why(client, url, bad, fmt):
+    response = client.get(url, {**bad, "format": fmt})
+    assert response.status_code == 400
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    assert response.content.strip() and b"<" not in response.content
+
+
 def test_whole_dataset_download_reloads_as_fixtures(client, tmp_path):
     from django.core.management import call_command
 
