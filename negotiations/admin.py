@@ -19,12 +19,12 @@ from simple_history.admin import SimpleHistoryAdmin
 from simple_history.models import to_historic
 
 from negotiations.forms import (
-    DELETED,
     CitationForm,
     CuratedCitationForm,
     CuratedForm,
     DeletionForm,
     VersionedForm,
+    deleted_revision,
 )
 from negotiations.history import label, linked_ids, restore_deleted_with
 from negotiations.models import (
@@ -78,11 +78,9 @@ class CuratedAdmin(SimpleHistoryAdmin):
         if historic is None:
             return form
         # Reverting to an old revision: compare with the revision stored now, not then (and
-        # a deleted record's with none, so a restore opened before a delete cannot undo it).
-        obj.revision = (
-            type(obj).objects.filter(pk=obj.pk).values_list("revision", flat=True).first()
-            or DELETED
-        )
+        # for a deleted record, with its deletion: see deleted_revision).
+        stored = type(obj).objects.filter(pk=obj.pk).values_list("revision", flat=True).first()
+        obj.revision = stored if stored is not None else deleted_revision(obj)
         # ...and offer the links the revision had (a deleted record has none left to show).
         links = linked_ids(historic)
 

@@ -192,8 +192,12 @@ class SourceFilterForm(forms.Form):
         ]
 
 
-# The revision a restore of a deleted record is opened at: no stored row has it.
-DELETED = 0
+def deleted_revision(instance):
+    """The revision a restore of a deleted record is opened at: minus the id of its latest
+    history row, which no stored row has. Restored and deleted again since, the record has a
+    later history row, and the page's restore is refused like any stale save."""
+    latest = instance.history.order_by("-history_date", "-history_id").first()
+    return -latest.history_id
 
 
 class VersionedForm(forms.ModelForm):
@@ -226,16 +230,20 @@ class VersionedForm(forms.ModelForm):
             .first()
         )
         opened_at = cleaned_data.get("revision")
-        if current is None and opened_at != DELETED:
-            # Only a revert reaches here without a stored row: the record was there when the
-            # page was opened, and deleted since. Saving would undo that delete unseen.
-            who, when = _latest_change(instance)
-            raise forms.ValidationError(
-                f"Someone else deleted this record{who}{when} after you opened this page, so "
-                "nothing was restored. If it should come back, open its history again and "
-                "restore it from there: the deletion and its reason are listed.",
-                code="deleted",
-            )
+        if current is None:
+            # Only a revert reaches here without a stored row. Opened while the record was
+            # there, or before it was restored and deleted again, it would undo a delete unseen.
+            if opened_at != deleted_revision(instance):
+                who, when = _latest_change(instance)
+                raise forms.ValidationError(
+                    f"Someone else deleted this record{who}{when} after you opened this page, "
+                    "so nothing was restored. If it should come back, open its history again "
+                    "and restore it from there: the deletion and its reason are listed.",
+                    code="deleted",
+                )
+            # Brought back past every revision it had, so no form opened before it was
+            # deleted matches it.
+            cleaned_data["revision"] = instance.history.count()
         if current is not None and opened_at != current:
             who, when = _latest_change(instance)
             raise forms.ValidationError(

@@ -168,3 +168,54 @@ def test_a_revert_opened_before_someone_deletes_the_record_restores_nothing(
     )
     assert restored.status_code == 302
     assert Demand.objects.filter(pk=pk, code="RU-III-2").exists()
+
+
+def test_a_restore_opened_before_the_record_was_restored_and_deleted_again_restores_nothing(
+    curator_client, second_curator_client
+):
+    demand = Demand.objects.get(code="RU-III-2")
+    pk, imported = demand.pk, demand.history.earliest()
+    restore_url = reverse(
+        "admin:negotiations_demand_simple_history", args=[pk, imported.history_id]
+    )
+    delete_url = reverse("admin:negotiations_demand_delete", args=[pk])
+    assert (
+        curator_client.post(delete_url, {"post": "yes", "change_reason": "Dup"}).status_code == 302
+    )
+    stale_page = curator_client.get(restore_url)
+
+    # Meanwhile the second curator restores it, then deletes it again.
+    page = second_curator_client.get(restore_url)
+    restore = admin_form_data(page, change_reason="Not a dup")
+    assert second_curator_client.post(restore_url, restore).status_code == 302
+    deleted = second_curator_client.post(delete_url, {"post": "yes", "change_reason": "A dup"})
+    assert deleted.status_code == 302
+
+    refused = curator_client.post(restore_url, admin_form_data(stale_page, change_reason="Mine"))
+    assert refused.status_code == 200
+    assert "Someone else deleted this record by second-curator" in refused.content.decode()
+    assert not Demand.objects.filter(pk=pk).exists()
+
+
+def test_a_restored_record_takes_a_revision_no_form_opened_before_its_delete_has(
+    curator_client,
+):
+    demand = Demand.objects.get(code="RU-III-2")
+    old_form = curator_client.get(change_url(demand))
+    delete_url = reverse("admin:negotiations_demand_delete", args=[demand.pk])
+    assert (
+        curator_client.post(delete_url, {"post": "yes", "change_reason": "Dup"}).status_code == 302
+    )
+    restore_url = reverse(
+        "admin:negotiations_demand_simple_history",
+        args=[demand.pk, demand.history.earliest().history_id],
+    )
+    page = curator_client.get(restore_url)
+    restored = curator_client.post(restore_url, admin_form_data(page, change_reason="Not a dup"))
+    assert restored.status_code == 302
+
+    stale = curator_client.post(
+        change_url(demand), admin_form_data(old_form, summary="From before", change_reason="x")
+    )
+    assert stale.status_code == 200
+    assert "Someone else saved this record" in stale.content.decode()
