@@ -6,7 +6,7 @@ from django.contrib.admin import helpers
 from django.contrib.admin.actions import delete_selected as django_delete_selected
 from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import router, transaction
 from django.db.models import Count
 from django.db.models.signals import post_save
@@ -65,6 +65,10 @@ def client_ip(request):
 TIMESTAMPS = ("created_at", "updated_at")
 
 
+# What the deleted list shows after a record's short name: the first of these it has.
+DETAILS = ("summary", "title", "quote", "name", "rationale")
+
+
 class CuratedAdmin(SimpleHistoryAdmin):
     """Every change is recorded with its author and reason, and no change overwrites one made
     since the curator opened the page: on the change form, in its inline rows and in actions."""
@@ -119,10 +123,10 @@ class CuratedAdmin(SimpleHistoryAdmin):
         for row in rows:
             if row.id not in latest:
                 latest[row.id] = row
-                try:
-                    row.label = str(row.instance)
-                except ObjectDoesNotExist:  # named after a record deleted with it
-                    row.label = f"{self.opts.verbose_name} #{row.id}"
+                # Named from the row itself: its parents may be gone, and would cost a query each.
+                row.label = label(row)
+                details = (getattr(row, name, "") for name in DETAILS)
+                row.detail = next((d for d in details if d and d != row.label), "")
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,

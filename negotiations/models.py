@@ -17,7 +17,7 @@ from django.contrib.postgres.search import (
     SearchVector,
     SearchVectorField,
 )
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.validators import RegexValidator, URLValidator, validate_slug
 from django.db import connections, models
 from django.db.models import F, FloatField, Q, Subquery, Value
@@ -95,6 +95,16 @@ class Timestamped(models.Model):
             if kwargs.get("update_fields") is not None:
                 kwargs["update_fields"] = {*kwargs["update_fields"], "revision", "updated_at"}
         super().save(*args, **kwargs)
+
+
+def parent(obj, field, attribute=None):
+    """A parent's name, for __str__. A row deleted with its parent (a disagreement's versions)
+    is still named in its history and the admin's deleted list, where the parent is gone."""
+    try:
+        value = getattr(obj, field)
+    except ObjectDoesNotExist:
+        return f"(deleted {obj._meta.get_field(field).verbose_name})"
+    return getattr(value, attribute) if attribute else value
 
 
 class Party(Timestamped):
@@ -248,7 +258,7 @@ class Section(Timestamped):
         ]
 
     def __str__(self):
-        return f"{self.proposal} · {self.label}. {self.title}"
+        return f"{parent(self, 'proposal')} · {self.label}. {self.title}"
 
     def natural_key(self):
         return (*self.proposal.natural_key(), self.label)
@@ -283,7 +293,7 @@ class Option(Timestamped):
         ]
 
     def __str__(self):
-        return f"{self.section} · {self.label}"
+        return f"{parent(self, 'section')} · {self.label}"
 
     def natural_key(self):
         return (*self.section.natural_key(), self.label)
@@ -912,7 +922,7 @@ class Version(Timestamped):
         ]
 
     def __str__(self):
-        return f"{self.disagreement.code}: {self.claim}"
+        return f"{parent(self, 'disagreement', 'code')}: {self.claim}"
 
     def natural_key(self):
         return (*self.disagreement.natural_key(), self.order)

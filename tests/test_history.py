@@ -400,7 +400,9 @@ def test_a_curator_sees_who_changed_a_record_without_a_link_they_may_not_open(
     assert user_page in admin_client.get(history_url).content.decode()
 
 
-def test_a_curator_finds_a_deleted_record_and_the_history_it_is_restored_from(curator_client):
+def test_a_curator_finds_a_deleted_record_and_the_history_it_is_restored_from(
+    curator_client, django_assert_max_num_queries
+):
     disagreement = Disagreement.objects.get(code="D2")
     versions = list(disagreement.versions.values_list("pk", flat=True))
     delete_url = reverse("admin:negotiations_disagreement_delete", args=[disagreement.pk])
@@ -413,14 +415,19 @@ def test_a_curator_finds_a_deleted_record_and_the_history_it_is_restored_from(cu
     deleted = curator_client.get(deleted_url).content.decode()
     history_url = reverse("admin:negotiations_disagreement_history", args=[disagreement.pk])
     assert f'href="{history_url}"' in deleted
-    assert "Merged into D1" in deleted and "D2: " in deleted
+    assert "Merged into D1" in deleted and f"D2</a>: {disagreement.title}" in deleted
 
-    # Its versions went with it, and are listed under a name that needs no disagreement.
-    deleted_versions = curator_client.get(reverse("admin:negotiations_version_deleted"))
+    # Its versions went with it: listed, and their histories open, with no disagreement left.
+    with django_assert_max_num_queries(12):
+        deleted_versions = curator_client.get(reverse("admin:negotiations_version_deleted"))
     assert deleted_versions.status_code == 200
     for pk in versions:
         history = reverse("admin:negotiations_version_history", args=[pk])
         assert f'href="{history}"' in deleted_versions.content.decode()
+        assert curator_client.get(history).status_code == 200
+        first = Version.history.filter(id=pk).earliest()
+        revert = reverse("admin:negotiations_version_simple_history", args=[pk, first.history_id])
+        assert curator_client.get(revert).status_code == 200
 
     imported = disagreement.history.earliest()
     restore_url = reverse(
