@@ -1,4 +1,4 @@
-from collections import Counter
+from collections import Counter, defaultdict
 
 from django.conf import settings
 from django.contrib import admin, messages
@@ -26,7 +26,7 @@ from negotiations.forms import (
     VersionedForm,
     deleted_revision,
 )
-from negotiations.history import label, linked_ids, restore_deleted_with
+from negotiations.history import QUIET_FIELDS, label, linked_ids, restore_deleted_with
 from negotiations.models import (
     Citation,
     Demand,
@@ -167,52 +167,81 @@ class CuratedAdmin(SimpleHistoryAdmin):
             return super().history_form_view(request, object_id, version_id, extra_context)
 
     def rows_changed_since(self, version):
-        """The rows edited on this record's form (a demand's quotes and numbers) changed or
-        deleted since `version`: each has a history of its own, which a revert of this record
-        leaves alone."""
-        changed = []
+        """The rows edited on this record's form (a demand's quotes and numbers) added, changed
+        or deleted since `version` was saved: each has a history of its own, which a revert of
+        this record leaves alone.
+
+        A save writes the record's revision after its form's rows, so a row's history up to the
+        version is its state in it; the import writes a record's rows just after the record, so
+        a row created with the version's reason is part of it too.
+        """
+        rows = []
         for inline in self.inlines:
             model = inline.model
             fk_name = inline.fk_name or next(
                 f.name for f in model._meta.fields if f.related_model is self.model
             )
-            # Changes and deletes only: a row added since is on the form as it is, and the
-            # import adds a record's rows just after the record itself.
-            rows = (
-                model.history.filter(
-                    **{f"{fk_name}_id": version.id, "history_date__gt": version.history_date}
-                )
-                .exclude(history_type="+")
-                .order_by("id", "-history_date", "-history_id")
-            )
-            latest = {}
-            for row in rows:
-                latest.setdefault(row.id, row)
-            changed += [
-                {
-                    "name": f"{model._meta.verbose_name} {label(row)}",
-                    "quote": getattr(row, "quote", ""),
-                    "what": "deleted" if row.history_type == "-" else "changed",
-                    "when": row.history_date,
-                    "url": reverse(
-                        f"admin:negotiations_{model._meta.model_name}_history", args=[row.id]
-                    ),
-                }
-                for row in latest.values()
+            kept = {f.name for f in model.history.model._meta.concrete_fields}
+            compared = [
+                f.name
+                for f in model._meta.concrete_fields
+                if f.editable and f.name in kept and f.name not in QUIET_FIELDS
             ]
-        return changed
+            trails = defaultdict(list)
+            history = model.history.filter(**{f"{fk_name}_id": version.id})
+            for row in history.order_by("history_date", "history_id"):
+                trails[row.id].append(row)
+            for trail in trails.values():
+                then = [
+                    row
+                    for row in trail
+                    if row.history_date <= version.history_date
+                    or (
+                        row.history_type == "+"
+                        and row.history_change_reason == version.history_change_reason
+                    )
+                ]
+                if len(then) == len(trail):
+                    continue  # nothing since
+                was = then[-1] if then and then[-1].history_type != "-" else None
+                now = trail[-1] if trail[-1].history_type != "-" else None
+                if was is None and now is None:
+                    continue
+                if was is None:
+                    what = "added"
+                elif now is None:
+                    what = "deleted"
+                elif now.diff_against(was, included_fields=compared).changes:
+                    what = "changed"
+                else:
+                    continue  # saved since, or deleted and restored, but as it was
+                latest = trail[-1]
+                rows.append(
+                    {
+                        "name": f"{model._meta.verbose_name} {label(latest)}",
+                        "quote": getattr(latest, "quote", ""),
+                        "what": what,
+                        "when": latest.history_date,
+                        "url": reverse(
+                            f"admin:negotiations_{model._meta.model_name}_history",
+                            args=[latest.id],
+                        ),
+                    }
+                )
+        return rows
 
     def save_model(self, request, obj, form, change):
         obj._change_reason = form.cleaned_data.get("change_reason") or "Edited in a list"
         restoring = (
             to_historic(obj) is not None and not type(obj).objects.filter(pk=obj.pk).exists()
         )
-        if self.model.history.model._history_m2m_fields:
-            # One revision per save: the record's waits for its links, which form.save_m2m()
-            # saves after it (in a change and in a revert). Recorded apart, the first revision
-            # held the new fields with the old links, a state that never was.
-            obj.skip_history_when_saving = True
-            form.save_m2m = record_after(form.save_m2m, obj, created=restoring or not change)
+        # One revision per save, written last: after the record's links, which form.save_m2m()
+        # saves after it, and after the rows of its form (the formsets). Recorded apart, a first
+        # revision held the new fields with the old links, a state that never was; written
+        # last, any row dated before a revision was saved with it or before it.
+        obj.skip_history_when_saving = True
+        obj.created_by_save = restoring or not change
+        form.save_m2m = record_after(form.save_m2m, obj)
         super().save_model(request, obj, form, change)
         if restoring:
             restored, relinked = restore_deleted_with(obj, user=request.user)
@@ -264,6 +293,11 @@ class CuratedAdmin(SimpleHistoryAdmin):
             response.context_data["deletion_form"] = reason_fieldset(form)
         return response
 
+    def save_related(self, request, form, formsets, change):
+        form.instance.rows_follow = True
+        super().save_related(request, form, formsets, change)
+        record_revision(form.instance)
+
     def save_formset(self, request, form, formset, change):
         reason = form.cleaned_data.get("change_reason", "")
         for inline in formset.forms:  # deleted rows too: their deletion is recorded
@@ -302,17 +336,23 @@ class CuratedAdmin(SimpleHistoryAdmin):
         return super().response_action(request, queryset, **kwargs)
 
 
-def record_after(save_m2m, obj, created):
-    """save_m2m, then the record's revision with its links (see CuratedAdmin.save_model)."""
+def record_after(save_m2m, obj):
+    """save_m2m, then the record's revision, unless the rows of its form follow (a revert
+    saves none; see CuratedAdmin.save_model and save_related)."""
 
     def save_m2m_then_record():
         save_m2m()
-        del obj.skip_history_when_saving
-        post_save.send(
-            sender=type(obj), instance=obj, created=created, raw=False, using=obj._state.db
-        )
+        if not getattr(obj, "rows_follow", False):
+            record_revision(obj)
 
     return save_m2m_then_record
+
+
+def record_revision(obj):
+    del obj.skip_history_when_saving
+    post_save.send(
+        sender=type(obj), instance=obj, created=obj.created_by_save, raw=False, using=obj._state.db
+    )
 
 
 def deletion_reason(request):

@@ -489,3 +489,43 @@ def test_the_change_log_says_which_links_a_save_changed(curator_client):
     edit(curator_client, demand, "Also about this", secondary_topics=[topic.pk])
     change_log = curator_client.get(reverse("changes")).content.decode()
     assert f"Changed demand RU-I-4: secondary topics: empty → {topic.name}." in change_log
+
+
+def revert_page(client, demand, record):
+    url = reverse("admin:negotiations_demand_simple_history", args=[demand.pk, record.history_id])
+    return client.get(url).content.decode()
+
+
+def test_a_revert_page_leaves_out_rows_saved_with_that_version_or_restored_as_they_were(
+    curator_client,
+):
+    demand = Demand.objects.get(code="RU-III-5")
+    citation = demand.citations.first()
+    history_link = reverse("admin:negotiations_citation_history", args=[citation.pk])
+    # One save: the summary and a quote's locator. Reverting to it keeps that locator.
+    url = reverse("admin:negotiations_demand_change", args=[demand.pk])
+    rows = {"citations-0-locator": "para. 2"}
+    data = admin_form_data(curator_client.get(url), summary="New", change_reason="x", **rows)
+    assert curator_client.post(url, data).status_code == 302
+    saved_together = demand.history.latest()
+    assert citation.history.latest().locator == "para. 2"
+    edit(curator_client, demand, "Shorter", summary="Newer")
+    assert history_link not in revert_page(curator_client, demand, saved_together)
+
+    # Deleted and restored as it was: nothing a revert to the import would leave different.
+    imported = demand.history.earliest()
+    delete_url = reverse("admin:negotiations_demand_delete", args=[demand.pk])
+    assert curator_client.post(delete_url, {"post": "yes", "change_reason": "x"}).status_code == 302
+    restore_url = reverse(
+        "admin:negotiations_demand_simple_history", args=[demand.pk, saved_together.history_id]
+    )
+    page = curator_client.get(restore_url)
+    assert (
+        curator_client.post(restore_url, admin_form_data(page, change_reason="y")).status_code
+        == 302
+    )
+    html = revert_page(curator_client, demand, imported)
+    assert history_link in html  # its locator was set after the import
+    others = demand.citations.exclude(pk=citation.pk)
+    for other in others:
+        assert reverse("admin:negotiations_citation_history", args=[other.pk]) not in html
