@@ -275,19 +275,24 @@ class CuratedForm(VersionedForm):
 
 class CitationForm(VersionedForm):
     """A quote is marked verified only when a curator says they compared it with the page: a
-    new or changed quote without the tick is shown to readers as not re-verified."""
+    new quote, a changed one or one moved to another source is otherwise not re-verified."""
 
-    checked = forms.BooleanField(
+    checked = forms.ChoiceField(
+        label="Verification",
+        choices=[
+            ("", "Leave as it is (a new or changed quote is then marked not re-verified)"),
+            ("yes", "I compared it word for word with the page (or its copy)"),
+            ("no", "I could not check it against the page"),
+        ],
         required=False,
-        label="Checked word for word",
-        help_text="Tick when you have just compared the quote with the page (or its copy).",
+        widget=forms.RadioSelect,
     )
 
     def clean(self):
         cleaned_data = super().clean()
         if cleaned_data.get("checked"):
-            self.instance.quote_verified = True
-        elif self.instance.pk is None or "quote" in self.changed_data:
+            self.instance.quote_verified = cleaned_data["checked"] == "yes"
+        elif self.instance.pk is None or {"quote", "source"} & set(self.changed_data):
             self.instance.quote_verified = False
         return cleaned_data
 

@@ -996,8 +996,8 @@ class Citation(Timestamped):
     search_vector = search_vector()
     quote_verified = models.BooleanField(
         default=True,
-        help_text="Whether a curator compared the quote with the page or its copy: a new or "
-        'changed quote is verified only when "Checked word for word" is ticked.',
+        help_text="Whether a curator compared the quote with the page or its copy; set with "
+        "Verification.",
     )
     order = models.PositiveSmallIntegerField(default=1)
 

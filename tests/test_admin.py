@@ -234,10 +234,14 @@ def test_a_changed_quote_is_verified_only_when_the_curator_says_they_checked_it(
     assert not edit_citation(curator_client, citation, quote=quote[:-1]).quote_verified
     demand_page = curator_client.get(citation.demand.get_absolute_url()).content.decode()
     assert "quote not re-verified" in demand_page
-    assert edit_citation(curator_client, citation, quote=quote, checked="on").quote_verified
+    assert edit_citation(curator_client, citation, quote=quote, checked="yes").quote_verified
+    assert not edit_citation(curator_client, citation, checked="no").quote_verified
+    assert edit_citation(curator_client, citation, checked="yes").quote_verified
+    other = Source.objects.exclude(pk=citation.source_id).first()
+    assert not edit_citation(curator_client, citation, source=other.pk).quote_verified
 
 
-@pytest.mark.parametrize(("ticked", "verified"), [({}, False), ({"checked": "on"}, True)])
+@pytest.mark.parametrize(("ticked", "verified"), [({}, False), ({"checked": "yes"}, True)])
 def test_a_quote_added_on_a_provisions_form_is_verified_only_if_ticked(
     curator_client, ticked, verified
 ):
