@@ -14,7 +14,7 @@ from collections import defaultdict
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import CASCADE, F, IntegerField, Model, QuerySet, Value
-from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
@@ -248,10 +248,14 @@ def bump_data_version(**kwargs):
         DataVersion.objects.create(pk=1, value=1, changed_at=now)
 
 
-def bump_for_names(update_fields=None, **kwargs):
-    """Receiver for a user's save: the change log names each change's author, and a save may
-    rename one. A login saves only last_login, which no page shows."""
-    if update_fields is None or set(update_fields) - {"last_login"}:
+def bump_for_names(sender, instance, **kwargs):
+    """Receiver for a user's save (pre_save): the change log names each change's author, so a
+    new name changes pages. Nothing else about a user shows: a login, a password or a new user
+    leaves the data's version (and its date, which pages cite) as it was."""
+    if instance.pk is None:
+        return
+    stored = sender.objects.filter(pk=instance.pk).values_list("first_name", "last_name").first()
+    if stored is not None and stored != (instance.first_name, instance.last_name):
         bump_data_version()
 
 
@@ -503,7 +507,7 @@ def connect_signals():
         post_delete.connect(bump_data_version, sender=model, dispatch_uid=f"version-del-{model}")
         pre_delete.connect(record_deletion, sender=model, dispatch_uid=f"deletion-{model}")
         post_delete.connect(forget_deletion, sender=model, dispatch_uid=f"forget-{model}")
-    post_save.connect(bump_for_names, sender=get_user_model(), dispatch_uid="version-user")
+    pre_save.connect(bump_for_names, sender=get_user_model(), dispatch_uid="version-user")
     for through in (
         Demand.secondary_topics.through,
         Relation.demands.through,
