@@ -26,7 +26,7 @@ from negotiations.forms import (
     VersionedForm,
     deleted_revision,
 )
-from negotiations.history import QUIET_FIELDS, label, linked_ids, restore_deleted_with
+from negotiations.history import compared_fields, label, linked_ids, restore_deleted_with
 from negotiations.models import (
     Citation,
     Demand,
@@ -181,12 +181,7 @@ class CuratedAdmin(SimpleHistoryAdmin):
             fk_name = inline.fk_name or next(
                 f.name for f in model._meta.fields if f.related_model is self.model
             )
-            kept = {f.name for f in model.history.model._meta.concrete_fields}
-            compared = [
-                f.name
-                for f in model._meta.concrete_fields
-                if f.editable and f.name in kept and f.name not in QUIET_FIELDS
-            ]
+            compared = [f.name for f in compared_fields(model) if f.editable]
             trails = defaultdict(list)
             history = model.history.filter(**{f"{fk_name}_id": version.id})
             for row in history.order_by("history_date", "history_id"):

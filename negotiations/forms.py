@@ -244,7 +244,7 @@ class VersionedForm(forms.ModelForm):
             # Brought back past every revision it had, so no form opened before it was
             # deleted matches it.
             cleaned_data["revision"] = instance.history.count()
-        if current is not None and opened_at != current:
+        elif opened_at != current:
             who, when = _latest_change(instance)
             raise forms.ValidationError(
                 f"Someone else saved this record{who}{when} after you opened it, so your "

@@ -91,6 +91,17 @@ def _short(value):
     return text if len(text) <= 80 else text[:77] + "…"
 
 
+def compared_fields(model):
+    """The fields whose change is a change worth telling: kept in the history (no search
+    columns, no revision) and not timestamps."""
+    kept = {field.name for field in model.history.model._meta.concrete_fields}
+    return [
+        field
+        for field in model._meta.concrete_fields
+        if field.name not in QUIET_FIELDS and field.name in kept
+    ]
+
+
 def describe(record, previous, links=None):
     """What changed, in words. `links`: {history id: {field: names}} from recorded_links()."""
     kind = record.instance_type._meta.verbose_name
@@ -98,12 +109,7 @@ def describe(record, previous, links=None):
     text = f"{action} {kind} {label(record)}"
     if record.history_type != "~" or previous is None:
         return text + "."
-    kept = {field.name for field in record._meta.concrete_fields}  # no search columns
-    fields = [
-        field
-        for field in record.instance_type._meta.concrete_fields
-        if field.name not in QUIET_FIELDS and field.name in kept
-    ]
+    fields = compared_fields(record.instance_type)
     editable = [field.name for field in fields if field.editable]
     delta = record.diff_against(previous, included_fields=editable, foreign_keys_are_objs=False)
     changes = [(change.field, change.old, change.new) for change in delta.changes]
@@ -252,8 +258,9 @@ def bump_for_names(sender, instance, **kwargs):
     """Receiver for a user's save (pre_save): the change log names each change's author, so a
     new name changes pages. Nothing else about a user shows: a login, a password or a new user
     leaves the data's version (and its date, which pages cite) as it was."""
-    if instance.pk is None:
-        return
+    update_fields = kwargs.get("update_fields")
+    if instance.pk is None or (update_fields and not {"first_name", "last_name"} & update_fields):
+        return  # a login saves only last_login: no query for it
     stored = sender.objects.filter(pk=instance.pk).values_list("first_name", "last_name").first()
     if stored is not None and stored != (instance.first_name, instance.last_name):
         bump_data_version()
