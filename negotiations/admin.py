@@ -75,6 +75,7 @@ class CuratedAdmin(SimpleHistoryAdmin):
 
     form = CuratedForm
     object_history_form_template = "admin/negotiations/object_history_form.html"
+    object_history_list_template = "admin/negotiations/object_history_list.html"
 
     def get_form(self, request, obj=None, **kwargs):
         historic = to_historic(obj) if obj is not None else None

@@ -438,16 +438,21 @@ def test_axe_finds_no_violations_after_an_htmx_swap(site, page: Page, scheme):
     assert results.violations_count == 0, results.generate_report()
 
 
-def test_no_console_errors_and_no_request_to_another_host(site, page: Page):
-    errors, hosts = [], set()
-    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
-    page.on("request", lambda request: hosts.add(request.url.split("/")[2]))
-    # Chromium reports a blocked inline style or script as an event, whatever the console says.
+def record_policy_violations(page: Page):
+    """What the Content-Security-Policy blocks from now on, in window.__violations: Chromium
+    reports a blocked inline style or script as an event, whatever the console says."""
     page.add_init_script(
         "window.__violations = [];"
         "document.addEventListener('securitypolicyviolation', event =>"
         " window.__violations.push(event.violatedDirective + ' ' + event.blockedURI));"
     )
+
+
+def test_no_console_errors_and_no_request_to_another_host(site, page: Page):
+    errors, hosts = [], set()
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    page.on("request", lambda request: hosts.add(request.url.split("/")[2]))
+    record_policy_violations(page)
     page.goto(site.url + "/")
     expect(page.locator("#result-count")).to_contain_text("76 provisions")
     assert page.evaluate("window.__violations") == []
@@ -531,3 +536,26 @@ def test_a_curator_deletes_a_demand_saying_why(site, page: Page, django_user_mod
     assert Demand.history.get(id=demand.pk, history_type="-").history_change_reason == (
         "Entered twice"
     )
+
+
+def test_a_record_history_breaks_no_policy_and_names_the_import(
+    site, page: Page, django_user_model
+):
+    from negotiations.models import Demand
+
+    django_user_model.objects.create_superuser("curator", password="a-long-test-password")
+    demand = Demand.objects.get(code="AG-8")
+    demand.save()  # saved by no user, as the import and commands save
+    page.goto(site.url + "/admin/login/")
+    page.get_by_label("Username").fill("curator")
+    page.get_by_label("Password").fill("a-long-test-password")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.locator("#user-tools")).to_contain_text("curator")
+    record_policy_violations(page)
+    page.goto(f"{site.url}/admin/negotiations/demand/{demand.pk}/history/")
+    imported = page.locator("#change-history tbody tr").last
+    expect(imported.locator("td").nth(3)).to_have_text("import")
+    revisions = Demand.history.filter(id=demand.pk).count()
+    expect(page.locator("#change-history tbody tr")).to_have_count(revisions)
+    expect(page.locator(".paginator")).to_contain_text(f"{revisions} entries")
+    assert page.evaluate("window.__violations") == []
