@@ -18,7 +18,7 @@ from django.contrib.postgres.search import (
     SearchVectorField,
 )
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
-from django.core.validators import RegexValidator, URLValidator, validate_slug
+from django.core.validators import MaxValueValidator, RegexValidator, URLValidator, validate_slug
 from django.db import connections, models
 from django.db.models import F, FloatField, Q, Subquery, Value
 from django.db.models.functions import Coalesce, Length, Trim
@@ -32,6 +32,11 @@ class HttpURLField(models.URLField):
     """A URL a reader may follow: http or https only, never javascript:, data: or file:."""
 
     default_validators = [URLValidator(schemes=["http", "https"])]
+
+
+# PostgreSQL's smallint stops at 32,767. SQLite would keep 40,000 in the same field, and that
+# data would then not load into PostgreSQL: the limit is checked on every database.
+SMALLINT = [MaxValueValidator(32_767)]
 
 
 def http_or_blank(field):
@@ -111,7 +116,9 @@ class Party(Timestamped):
     slug = models.SlugField(unique=True)
     name = models.CharField(max_length=100)
     order = models.PositiveSmallIntegerField(
-        unique=True, help_text="Column order on the comparison page, left to right."
+        unique=True,
+        validators=SMALLINT,
+        help_text="Column order on the comparison page, left to right.",
     )
     description = models.TextField(blank=True)
 
@@ -135,7 +142,9 @@ class Party(Timestamped):
 
 class Round(Timestamped):
     slug = models.SlugField(unique=True)
-    number = models.PositiveSmallIntegerField(unique=True, help_text="1 for the first round.")
+    number = models.PositiveSmallIntegerField(
+        unique=True, validators=SMALLINT, help_text="1 for the first round."
+    )
     date = models.DateField(unique=True)
     place = models.CharField(max_length=200, help_text="City and venue.")
     summary = models.TextField(blank=True, help_text="What this round produced, in our words.")
@@ -162,7 +171,7 @@ class Topic(Timestamped):
     code = models.CharField(max_length=3, unique=True, help_text="Short code, e.g. T01.")
     name = models.CharField(max_length=100, unique=True)
     description = models.TextField(help_text="What falls under this topic.")
-    order = models.PositiveSmallIntegerField(unique=True)
+    order = models.PositiveSmallIntegerField(unique=True, validators=SMALLINT)
 
     objects = SlugManager()
 
@@ -243,7 +252,7 @@ class Section(Timestamped):
     label = models.CharField(max_length=20, help_text='As the document labels it, e.g. "II".')
     title = models.CharField(max_length=200)
     kind = models.CharField(max_length=20, choices=Kind, default=Kind.PROVISIONS)
-    order = models.PositiveSmallIntegerField()
+    order = models.PositiveSmallIntegerField(validators=SMALLINT)
     note = models.TextField(blank=True)
 
     objects = SectionQuerySet.as_manager()
@@ -279,7 +288,7 @@ class Option(Timestamped):
     section = models.ForeignKey(Section, models.CASCADE, related_name="options")
     label = models.CharField(max_length=50, help_text='e.g. "Option 1".')
     title = models.CharField(max_length=200)
-    order = models.PositiveSmallIntegerField()
+    order = models.PositiveSmallIntegerField(validators=SMALLINT)
 
     objects = OptionQuerySet.as_manager()
 
@@ -491,7 +500,9 @@ class Demand(Timestamped):
     label = models.CharField(
         max_length=20, blank=True, help_text="Item label in the document, e.g. 3 or 1a."
     )
-    order = models.PositiveSmallIntegerField(help_text="Position within its section or option.")
+    order = models.PositiveSmallIntegerField(
+        validators=SMALLINT, help_text="Position within its section or option."
+    )
     topic = models.ForeignKey(Topic, models.PROTECT, related_name="demands")
     secondary_topics = models.ManyToManyField(Topic, blank=True, related_name="secondary_demands")
     kind = models.CharField(max_length=30, choices=Kind)
@@ -908,7 +919,7 @@ class Version(Timestamped):
     """One source's account of a disputed fact."""
 
     disagreement = models.ForeignKey(Disagreement, models.CASCADE, related_name="versions")
-    order = models.PositiveSmallIntegerField()
+    order = models.PositiveSmallIntegerField(validators=SMALLINT)
     claim = models.CharField(max_length=200, help_text='The account in brief, e.g. "339 children".')
 
     objects = VersionQuerySet.as_manager()
@@ -999,7 +1010,7 @@ class Citation(Timestamped):
         help_text="Whether a curator compared the quote with the page or its copy; set with "
         "Verification.",
     )
-    order = models.PositiveSmallIntegerField(default=1)
+    order = models.PositiveSmallIntegerField(default=1, validators=SMALLINT)
 
     objects = CitationQuerySet.as_manager()
 

@@ -218,6 +218,19 @@ def test_an_impossible_date_or_language_is_a_form_error(curator_client, model, c
     assert model.objects.get(pk=record.pk).revision == record.revision
 
 
+@pytest.mark.parametrize("model", [Topic, Demand], ids=["topic", "demand"])
+def test_an_order_postgresql_cannot_store_is_a_form_error_on_every_database(curator_client, model):
+    record = model.objects.first()
+    url = admin_url(model, "change", record.pk)
+    data = admin_form_data(curator_client.get(url), order="40000", change_reason="x")
+    response = curator_client.post(url, data)
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["order"] == [
+        "Ensure this value is less than or equal to 32767."
+    ]
+    assert model.objects.get(pk=record.pk).revision == record.revision
+
+
 def edit_citation(client, citation, **changes):
     url = admin_url(Citation, "change", citation.pk)
     response = client.post(url, admin_form_data(client.get(url), change_reason="x", **changes))
