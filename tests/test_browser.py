@@ -538,7 +538,7 @@ def test_a_curator_deletes_a_demand_saying_why(site, page: Page, django_user_mod
     )
 
 
-def test_a_record_history_breaks_no_policy_and_names_the_import(
+def test_the_admin_history_breaks_no_policy_and_names_the_import(
     site, page: Page, django_user_model
 ):
     from negotiations.models import Demand
@@ -559,3 +559,5 @@ def test_a_record_history_breaks_no_policy_and_names_the_import(
     expect(page.locator("#change-history tbody tr")).to_have_count(revisions)
     expect(page.locator(".paginator")).to_contain_text(f"{revisions} entries")
     assert page.evaluate("window.__violations") == []
+    # Chromium asks for /favicon.ico (a 404 in the log) unless the page names its icon.
+    expect(page.locator("head link[rel=icon]")).to_have_count(1)
