@@ -62,6 +62,18 @@ class ComparisonFilterForm(forms.Form):
             raise forms.ValidationError("Search text cannot contain a NUL character.")
         return q
 
+    def clean(self):
+        data = super().clean()
+        party, proposal = data.get("party"), data.get("proposal")
+        if party and proposal and proposal.party != party:
+            # Together they can only show nothing, and an empty grid would not say why.
+            self.add_error(
+                "proposal",
+                f"“{proposal}” is {proposal.party.name}'s, not {party.name}'s: "
+                f"choose {proposal.party.name} or all parties.",
+            )
+        return data
+
     def filter_demands(self, demands):
         data = self.cleaned_data
         if data["topic"]:
