@@ -174,17 +174,14 @@ def home(request):
             # Only rows with a match: an empty grid of fourteen topics would hide the answer.
             matched = {topic for topic, party in placements}
             topics = [topic for topic in topics if topic.pk in matched]
-        # Counted over the rows shown: a relation filter hides whole topics.
+        # Counted over the rows shown (a relation filter hides whole topics), and over the
+        # demands shown in them: a full cell shows CELL_LIMIT and links to the rest.
         shown_rows = {topic.pk for topic in topics}
         placed = [pks for (topic, _), pks in placements.items() if topic in shown_rows]
         demand_count = len({pk for pks in placed for pk in pks})
-        listing_count = sum(len(pks) for pks in placed)
-        shown_pks = {
-            pk
-            for topic in topics
-            for party in parties
-            for pk in placements.get((topic.pk, party.pk), [])[:CELL_LIMIT]
-        }
+        listed = [pks[:CELL_LIMIT] for pks in placed]
+        shown_pks = {pk for pks in listed for pk in pks}
+        listing_count = sum(len(pks) for pks in listed)
         # A download carries each demand's quotes; the page shows only its citation markers.
         demands = demands.filter(pk__in=shown_pks)
         demands = demands.listing() if fmt == "html" else demands.with_details()
@@ -209,12 +206,13 @@ def home(request):
         return exports.bad_filters(form)
     else:
         status = 400
-        parties, rows, demand_count, listing_count = [], [], 0, 0
+        parties, rows, demand_count, listing_count, shown_pks = [], [], 0, 0, set()
     context = {
         "form": form,
         "parties": parties,
         "rows": rows,
         "demand_count": demand_count,
+        "shown_count": len(shown_pks),
         # A provision with a secondary topic is listed in each of its rows.
         "listing_count": listing_count,
         "query": form.cleaned_data.get("q", "") if form.is_valid() else "",

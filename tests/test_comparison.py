@@ -167,6 +167,18 @@ def test_the_count_says_when_a_provision_is_listed_under_two_topics(client):
     ) in html
 
 
+def test_with_full_cells_the_count_is_of_what_is_shown_and_of_what_matches(client, tenfold_data):
+    html = client.get("/", {"q": "ceasefire"}).content.decode()
+    listings = shown_codes(html)
+    matching = Demand.objects.search("ceasefire").count()
+    assert len(set(listings)) < matching  # some cells are full
+    assert (
+        f"{len(set(listings))} of {matching} provisions shown for this filter"
+        f" ({len(listings)} listings: some provisions belong to more than one topic)."
+        " A full cell links to its topic page for the rest."
+    ) in html
+
+
 def test_the_relation_menu_offers_only_recorded_kinds(client):
     html = client.get("/").content.decode()
     menu = re.search(r'<select name="relation".*?</select>', html, re.S).group()
