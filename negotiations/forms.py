@@ -197,11 +197,16 @@ class SourceFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        publishers = Source.objects.order_by("publisher").values_list("publisher", flat=True)
-        self.fields["publisher"].choices = [
-            ("", "All publishers"),
-            *((p, p) for p in publishers.distinct()),
+        # Both menus from one query, and only what some source has: an entry that can only
+        # show nothing misleads. Publishers in the table's order, whatever their case.
+        recorded = set(Source.objects.order_by().values_list("kind", "publisher").distinct())
+        kinds = {kind for kind, _ in recorded}
+        self.fields["kind"].choices = [
+            ("", "All kinds"),
+            *((kind, label) for kind, label in Source.Kind.choices if kind in kinds),
         ]
+        publishers = sorted({publisher for _, publisher in recorded}, key=str.casefold)
+        self.fields["publisher"].choices = [("", "All publishers"), *((p, p) for p in publishers)]
 
 
 def deleted_revision(instance):

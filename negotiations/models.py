@@ -21,7 +21,7 @@ from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.validators import MaxValueValidator, RegexValidator, URLValidator, validate_slug
 from django.db import connections, models
 from django.db.models import F, FloatField, Q, Subquery, Value
-from django.db.models.functions import Coalesce, Length, Trim
+from django.db.models.functions import Coalesce, Length, Lower, Trim
 from django.db.models.lookups import GreaterThan, LessThanOrEqual
 from django.urls import reverse
 from django.utils import timezone
@@ -680,7 +680,7 @@ class Source(Timestamped):
     class Kind(models.TextChoices):
         PRIMARY = "primary", "Primary text"
         STATE_MEDIA = "state-media", "State media"
-        INDEPENDENT = "independent", "Other media"
+        OTHER_MEDIA = "other-media", "Other media"
         THINK_TANK = "think-tank", "Think tank"
         REPOST = "repost", "Repost / aggregator"
 
@@ -761,7 +761,9 @@ class Source(Timestamped):
     machine_fields = frozenset(name for _, p in CHECKED_ADDRESSES for name in finding_fields(p))
 
     class Meta:
-        ordering = ["publisher", "published", "slug"]
+        # By publisher whatever its case, on every database: SQLite would put "ASB Media"
+        # before "Al Mayadeen".
+        ordering = [Lower("publisher"), "published", "slug"]
         constraints = [
             models.CheckConstraint(condition=http_or_blank("url"), name="source_url_http"),
             models.CheckConstraint(

@@ -95,6 +95,18 @@ def test_source_list_filters_by_kind_and_publisher(client):
     assert client.get(reverse("sources"), {"kind": "nonsense"}).status_code == 400
 
 
+def test_source_menus_offer_only_what_some_source_has_in_the_tables_order(client):
+    form = client.get(reverse("sources")).context["form"]
+    kinds = [value for value, _ in form.fields["kind"].choices[1:]]
+    assert kinds == [kind for kind in Source.Kind.values if Source.objects.filter(kind=kind)]
+    assert "primary" not in kinds  # no primary text is public: the menu does not promise one
+    assert "other-media" in kinds  # the value says what the label says, not "independent"
+    publishers = [value for value, _ in form.fields["publisher"].choices[1:]]
+    table = list(dict.fromkeys(Source.objects.values_list("publisher", flat=True)))
+    assert publishers == table
+    assert publishers.index("Al Mayadeen English") < publishers.index("ASB Media")
+
+
 def test_source_page_lists_every_demand_that_cites_it(client):
     source = Source.objects.get(slug="tass-1967401")
     html = client.get(source.get_absolute_url()).content.decode()
