@@ -593,8 +593,15 @@ class ChangesFeed(Feed):
     def link(self):
         return reverse("changes")
 
-    def items(self):
-        return recent_changes(50)
+    def get_object(self, request):
+        return request  # what items() makes each entry's id absolute with
+
+    def items(self, request):
+        changes = recent_changes(50)
+        for change in changes:
+            # Atom ids are absolute IRIs: a reader may drop or repeat entries with relative ones.
+            change["id"] = request.build_absolute_uri(f"{reverse('changes')}#{change['anchor']}")
+        return changes
 
     def item_title(self, change):
         return change["description"]
@@ -607,7 +614,7 @@ class ChangesFeed(Feed):
         return change["url"] or f"{reverse('changes')}#{change['anchor']}"
 
     def item_guid(self, change):
-        return f"{reverse('changes')}#{change['anchor']}"
+        return change["id"]
 
     def item_pubdate(self, change):
         return change["record"].history_date

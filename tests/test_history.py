@@ -2,6 +2,8 @@
 
 import math
 import re
+from urllib.parse import urlsplit
+from xml.etree import ElementTree
 
 import pytest
 from django.urls import reverse
@@ -110,6 +112,14 @@ def test_change_log_and_feed_answer(client):
     feed = client.get(reverse("changes-feed"))
     assert feed.status_code == 200
     assert feed["Content-Type"].startswith("application/atom+xml")
+
+
+def test_every_feed_id_is_an_absolute_iri(client):
+    feed = ElementTree.fromstring(client.get(reverse("changes-feed")).content)
+    ids = [element.text for element in feed.iter("{http://www.w3.org/2005/Atom}id")]
+    assert len(ids) == 51  # the feed's own and fifty entries'
+    assert all(urlsplit(id_).scheme in ("http", "https") and urlsplit(id_).netloc for id_ in ids)
+    assert len(set(ids)) == len(ids)
 
 
 def test_the_change_log_pages_back_through_every_change_once(client, monkeypatch):
