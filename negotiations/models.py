@@ -818,6 +818,14 @@ class Source(Timestamped):
             raise ValidationError(errors)
 
     @property
+    def title_language(self):
+        """The language the title is in, for a page's lang attribute (screen readers read
+        Cyrillic as Cyrillic): the source's, unless the title is our own English description."""
+        if self.title_is_descriptive and self.title.isascii():
+            return "en"
+        return self.language
+
+    @property
     def link_is_dead(self):
         return self.link_status == LinkStatus.DEAD
 

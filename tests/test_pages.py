@@ -107,6 +107,20 @@ def test_source_menus_offer_only_what_some_source_has_in_the_tables_order(client
     assert publishers.index("Al Mayadeen English") < publishers.index("ASB Media")
 
 
+def test_a_title_in_another_language_says_which(client):
+    nsn = Source.objects.get(slug="nsn-medinskii-rf-i-ukraina-obmenyautsya-molodymi-soldatami")
+    title = f'<span lang="ru">{nsn.title}</span>'
+    assert title in client.get(nsn.get_absolute_url()).content.decode()
+    assert f'lang="ru">{nsn.title}</a>' in client.get(reverse("sources")).content.decode()
+    demand = client.get(reverse("demand", args=["AG-2"])).content.decode()
+    assert f'<span lang="ru">“{nsn.title}”</span>' in demand
+    # Our own description of a headline not captured is English, whatever the source's language.
+    konkors = Source.objects.get(slug="konkors-13508")
+    assert konkors.language == "uk"
+    html = client.get(konkors.get_absolute_url()).content.decode()
+    assert f"<span>{konkors.title}</span>" in html
+
+
 def test_source_page_lists_every_demand_that_cites_it(client):
     source = Source.objects.get(slug="tass-1967401")
     html = client.get(source.get_absolute_url()).content.decode()
