@@ -61,11 +61,15 @@ def bulk_create(model, objects, *, reason):
 
 
 def label(record):
-    """A short name for a historical row, without touching related tables."""
+    """A short name for a historical row, without touching related tables: a citation, which
+    has no name of its own, by the start of its quote."""
     for name in ("code", "slug", "claim", "name", "label"):
         value = getattr(record, name, None)
         if value:
             return str(value)
+    quote = getattr(record, "quote", "")
+    if quote:
+        return f"“{quote}”" if len(quote) <= 60 else f"“{quote[:59].rstrip()}…”"
     return f"#{record.id}"
 
 
@@ -76,10 +80,13 @@ PAGE_KEYS = {Demand: "code", Topic: "slug", Source: "slug", Proposal: "slug", Pa
 def live_pages(by_model):
     """{(model, id): the page's address now} for records that still exist: a change to a record
     renamed since links to its new address, and one to a record deleted since links nowhere.
-    One query per model with pages."""
+    One query per model with pages (a citation's is its source's)."""
     pages = {}
     for model, ids in by_model.items():
-        if model in PAGE_KEYS:
+        if model is Citation:  # shown on its source's page, where each has an anchor
+            for pk, slug in model.objects.filter(pk__in=ids).values_list("pk", "source__slug"):
+                pages[model, pk] = f"{Source(slug=slug).get_absolute_url()}#citation-{pk}"
+        elif model in PAGE_KEYS:
             key = PAGE_KEYS[model]
             for pk, value in model.objects.filter(pk__in=ids).values_list("pk", key):
                 pages[model, pk] = model(**{key: value}).get_absolute_url()

@@ -571,7 +571,7 @@ CHANGES_PAGE_SIZE = 100
 def changes(request):
     # A fixed number of queries on any page: the count, the page's keys, then one per model
     # with a change on the page, two per such model with links, and one per model with public
-    # pages (see describe_changes).
+    # pages, citations included (see describe_changes).
     form = PageForm(request.GET)
     page = _page(form, change_keys(), CHANGES_PAGE_SIZE) if form.is_valid() else None
     if page is None:

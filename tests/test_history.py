@@ -7,6 +7,7 @@ from xml.etree import ElementTree
 
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 
 from negotiations import views
 from negotiations.history import PAGE_KEYS, TRACKED, data_version
@@ -145,10 +146,24 @@ def test_a_page_deep_in_the_change_log_costs_what_the_first_does(
     for page in (1, pages):
         # The data version, the count, the page's keys, then per model on the page its history
         # (two with the user's), two for a model's links, and one per model with pages for
-        # where they are now.
+        # where they are now (citations' too, whose pages are their sources').
         linked = [model for model in TRACKED if model.history.model._history_m2m_fields]
-        with django_assert_max_num_queries(3 + 2 * len(TRACKED) + 2 * len(linked) + len(PAGE_KEYS)):
+        pages_now = len(PAGE_KEYS) + 1
+        with django_assert_max_num_queries(3 + 2 * len(TRACKED) + 2 * len(linked) + pages_now):
             assert client.get(reverse("changes"), {"page": page}).status_code == 200
+
+
+def test_a_citation_in_the_change_log_is_named_by_its_quote_and_links_to_it(client):
+    citation = Citation.objects.filter(demand__isnull=False).first()
+    citation.locator = "para. 2"
+    citation.save()
+    html = client.get(reverse("changes")).content.decode()
+    start = escape(citation.quote[:30])
+    assert re.search(rf"Changed citation “{re.escape(start)}[^”]*”: locator: ", html)
+    anchor = f'{citation.source.get_absolute_url()}#citation-{citation.pk}"'
+    assert anchor in html
+    source_page = client.get(citation.source.get_absolute_url()).content.decode()
+    assert f'id="citation-{citation.pk}"' in source_page
 
 
 def test_the_change_log_links_where_a_record_is_now_and_nowhere_once_deleted(client, monkeypatch):
