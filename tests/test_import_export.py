@@ -149,6 +149,23 @@ def test_imported_changes_are_recorded_in_the_history(tmp_path):
     assert Citation.objects.filter(demand=demand).exists()
 
 
+def test_an_imported_record_is_first_dated_when_it_was_curated_as_its_page_says(client, tmp_path):
+    demand = Demand.objects.get(code="RU-I-4")
+    [added] = demand.history.all()  # the change log dates a change by its history row
+    assert added.history_date == demand.updated_at
+    day = f"{demand.updated_at:%-d %B %Y}"
+    page = client.get(demand.get_absolute_url()).content.decode()
+    assert f'<dt>Last changed</dt><dd><time datetime="{demand.updated_at:%Y-%m-%d}">{day}' in page
+    # A change to a stored record is dated now, after the revisions it follows.
+    records = json.loads((FIXTURES / "04_demands.json").read_text())
+    [record] = [r for r in records if r["fields"].get("code") == "RU-I-4"]
+    record["fields"]["summary"] = "A corrected summary"
+    call_command("import_fixtures", write(tmp_path, [record]))
+    latest = demand.history.first()
+    assert latest.history_change_reason == "Imported from broken.json"
+    assert latest.history_date > added.history_date
+
+
 def test_new_records_can_be_added_after_an_import():
     # Imported citations carry their ids; the id sequence must have moved past them.
     demand = Demand.objects.get(code="RU-I-4")

@@ -93,6 +93,11 @@ class Command(BaseCommand):
         obj.skip_history_when_saving = True
         deserialized.save()
         del obj.skip_history_when_saving
+        if existing is None and getattr(obj, "updated_at", None):
+            # A new record's first revision is dated when it was curated, as its page says, not
+            # when this database was filled. A change to a stored record is dated now: dated
+            # earlier, it could sort before the revisions it follows.
+            obj._history_date = obj.updated_at
         post_save.send(
             sender=model, instance=obj, created=existing is None, raw=False, using=DEFAULT_DB_ALIAS
         )
