@@ -67,11 +67,7 @@ class ComparisonFilterForm(forms.Form):
         party, proposal = data.get("party"), data.get("proposal")
         if party and proposal and proposal.party != party:
             # Together they can only show nothing, and an empty grid would not say why.
-            self.add_error(
-                "proposal",
-                f"“{proposal}” is {proposal.party.name}'s, not {party.name}'s: "
-                f"choose {proposal.party.name} or all parties.",
-            )
+            self.add_error("proposal", f"{proposal.party.name}'s, not {party.name}'s.")
         return data
 
     def filter_demands(self, demands):
