@@ -310,6 +310,12 @@ class Option(Timestamped):
     natural_key.dependencies = ["negotiations.section"]
 
 
+def sources_matching(query):
+    """The sources whose title or publisher match a PostgreSQL SearchQuery."""
+    document = SearchVector("title", "publisher", config="english")
+    return Source.objects.annotate(document=document).filter(document=query)
+
+
 class DemandQuerySet(models.QuerySet):
     def get_by_natural_key(self, code):
         return self.get(code=code)
@@ -335,11 +341,7 @@ class DemandQuerySet(models.QuerySet):
     def _search_postgresql(self, text):
         query = SearchQuery(text, search_type="websearch", config="english")
         quotes = Citation.objects.filter(search_vector=query)
-        sources = Citation.objects.filter(
-            source__in=Source.objects.annotate(
-                document=SearchVector("title", "publisher", config="english")
-            ).filter(document=query)
-        )
+        sources = Citation.objects.filter(source__in=sources_matching(query))
         best_quote = (
             quotes.filter(demand=models.OuterRef("pk"))
             .annotate(rank=SearchRank(F("search_vector"), query))
@@ -962,6 +964,26 @@ class Marker(NamedTuple):
 
 
 class CitationQuerySet(models.QuerySet):
+    def matching(self, text):
+        """The citations whose quote, or whose source's title or publisher, hold a search's
+        words, as DemandQuerySet.search() finds them, with the quote as `quote_marked` (on
+        PostgreSQL with its matches marked): what shows why a demand was found when its own
+        words do not."""
+        if connections[self.db].vendor == "postgresql":
+            query = SearchQuery(text, search_type="websearch", config="english")
+            marks = {"config": "english", "start_sel": MARK_START, "stop_sel": MARK_END}
+            return self.filter(
+                Q(search_vector=query) | Q(source__in=sources_matching(query))
+            ).annotate(quote_marked=SearchHeadline("quote", query, highlight_all=True, **marks))
+        found = Q()
+        for word in text.split():
+            found |= (
+                Q(quote__icontains=word)
+                | Q(source__title__icontains=word)
+                | Q(source__publisher__icontains=word)
+            )
+        return self.filter(found).annotate(quote_marked=F("quote"))
+
     def markers(self):
         """{demand id: [Marker, …]} in citation order.
 

@@ -32,6 +32,7 @@ from negotiations.history import (
     recent_changes,
 )
 from negotiations.models import (
+    MARK_START,
     Citation,
     Demand,
     Disagreement,
@@ -65,6 +66,26 @@ def _with_markers(demands):
     markers = Citation.objects.filter(demand__in=demands).markers()
     for demand in demands:
         demand.markers = markers[demand.pk]
+    return demands
+
+
+def _with_hidden_matches(demands, text):
+    """Give each found demand whose summary and paraphrase do not show the words the first of
+    its citations that does (`matched`), in one query: else a reader cannot see why it was
+    found. PostgreSQL has marked what it matched; elsewhere the words are looked for as such."""
+    marked = connection.vendor == "postgresql"
+    words = [word.casefold() for word in text.split()]
+    hidden = {}
+    for demand in demands:
+        demand.matched = None
+        shown = f"{demand.summary_marked} {demand.paraphrase_marked}"
+        if MARK_START not in shown and (marked or not any(w in shown.casefold() for w in words)):
+            hidden[demand.pk] = demand
+    if hidden:
+        citations = Citation.objects.filter(demand__in=hidden).matching(text)
+        for citation in citations.select_related("source").order_by("demand", "order", "pk"):
+            if hidden[citation.demand_id].matched is None:
+                hidden[citation.demand_id].matched = citation
     return demands
 
 
@@ -238,6 +259,8 @@ def search(request):
         status = 400
     elif form.cleaned_data["q"]:
         demands = _listed(Demand.objects.search(form.cleaned_data["q"])[:200], fmt)
+        if fmt == "html":
+            _with_hidden_matches(demands, form.cleaned_data["q"])
         count = len(demands)
         # Grouped by topic, then party; best matches first within each group.
         demands.sort(key=lambda d: (d.topic.order, d.section.proposal.party.order))

@@ -1,5 +1,7 @@
 """Search: the same interface on PostgreSQL (full-text) and SQLite (words), best match first."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -38,6 +40,30 @@ def test_search_page_groups_by_topic_and_party_and_highlights(client):
     assert 'href="/demands/RU-I-11/"' in html
     assert 'id="group-identity"' in html
     assert "1 provision matches “Orthodox”." in html
+
+
+def card(html, code):
+    """The search result card of one demand."""
+    [article] = re.findall(
+        rf'<article[^>]*>\s*<h4[^>]*><a href="/demands/{code}/".*?</article>', html, re.S
+    )
+    return article
+
+
+def test_a_result_found_by_its_quote_or_source_shows_which(client):
+    html = client.get(reverse("search"), {"q": "Lugansk"}).content.decode()
+    found = card(html, "RU-I-1a")
+    assert re.search(r"Cited from <a href=\"/sources/[^\"]+/#citation-\d+\">[^<]+</a>: <q", found)
+    assert "<mark>Lugansk</mark>" in found.split("Cited from")[1]
+
+    html = client.get(reverse("search"), {"q": "Sputnik"}).content.decode()
+    assert "Cited from" in card(html, "RU-II-O1")
+    assert "><mark>Sputnik</mark></a>: <q" in card(html, "RU-II-O1")
+
+    # Found by its own words, which the card shows marked: no quote is added.
+    html = client.get(reverse("search"), {"q": "Orthodox"}).content.decode()
+    assert "<mark>Orthodox</mark>" in card(html, "RU-I-11")
+    assert "Cited from" not in card(html, "RU-I-11")
 
 
 def test_search_on_the_comparison_highlights_the_term(client):
