@@ -79,6 +79,7 @@ def test_proposal_page_keeps_the_documents_structure(client):
 
 def test_topic_page_shows_both_sides_relation_and_disagreements(client):
     html = client.get(reverse("topic", args=["humanitarian"])).content.decode()
+    assert '<a href="/">Compare</a> › <span>Humanitarian: prisoners, bodies,' in html
     assert "Partial overlap" in html
     assert "Exchange of all prisoners" in html
     assert "Mutual amnesty" in html
