@@ -8,6 +8,7 @@ import pytest
 from django.core import serializers
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db.models import Count
 
 from negotiations.curated import FIXTURE_FILES
 from negotiations.history import TRACKED
@@ -164,6 +165,18 @@ def test_an_imported_record_is_first_dated_when_it_was_curated_as_its_page_says(
     latest = demand.history.first()
     assert latest.history_change_reason == "Imported from broken.json"
     assert latest.history_date > added.history_date
+
+
+def test_a_record_deleted_and_imported_again_is_dated_after_its_deletion():
+    demand = Demand.objects.annotate(quotes=Count("citations")).filter(quotes__gt=1).first()
+    citation = demand.citations.first()
+    pk = citation.pk
+    citation.delete()
+    deleted = Citation.history.get(id=pk, history_type="-")
+    call_command("import_fixtures", verbosity=0)
+    back = Citation.history.filter(id=pk).order_by("-history_date", "-history_id")
+    assert back[0].history_type == "+"
+    assert back[0].history_date > deleted.history_date
 
 
 def test_new_records_can_be_added_after_an_import():

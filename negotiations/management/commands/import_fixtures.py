@@ -12,6 +12,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, transaction
 from django.db.models.signals import post_save
 
 from negotiations.curated import FIXTURE_FILES
+from negotiations.history import TRACKED
 from negotiations.models import Source
 
 
@@ -28,6 +29,11 @@ class Command(BaseCommand):
         directory = Path(settings.FIXTURE_DIRS[0])
         paths = [Path(f) for f in files] or [directory / name for name, _ in FIXTURE_FILES]
         self.seen = {}
+        # Into an empty history, each new record's first revision is dated when it was curated
+        # (see save). Into a database with a history, new records are dated now: a record
+        # deleted and imported again, or a quote added to a demand edited since, must not sort
+        # before the revisions it follows.
+        self.backdate = not any(model.history.exists() for model in TRACKED)
         with transaction.atomic():
             totals = [self.load(path) for path in paths]
             # Records with explicit ids (citations, parameters) leave PostgreSQL's id sequences
@@ -93,10 +99,8 @@ class Command(BaseCommand):
         obj.skip_history_when_saving = True
         deserialized.save()
         del obj.skip_history_when_saving
-        if existing is None and getattr(obj, "updated_at", None):
-            # A new record's first revision is dated when it was curated, as its page says, not
-            # when this database was filled. A change to a stored record is dated now: dated
-            # earlier, it could sort before the revisions it follows.
+        if self.backdate and existing is None and getattr(obj, "updated_at", None):
+            # Dated when it was curated, as its page says, not when this database was filled.
             obj._history_date = obj.updated_at
         post_save.send(
             sender=model, instance=obj, created=existing is None, raw=False, using=DEFAULT_DB_ALIAS
