@@ -328,7 +328,8 @@ class DemandQuerySet(models.QuerySet):
     def search(self, text):
         """Demands matching every word, best first, with `summary_marked` and
         `paraphrase_marked` annotations in which the matches sit between MARK_START and
-        MARK_END.
+        MARK_END, and `own_match`: whether its own words matched, not only its quotes' or
+        sources'.
 
         PostgreSQL: full-text search with stemming over the demand, its quotes and its
         sources, using the indexed search vectors. SQLite: every word, case-insensitive,
@@ -358,6 +359,11 @@ class DemandQuerySet(models.QuerySet):
             .annotate(
                 rank=SearchRank(F("search_vector"), query)
                 + Coalesce(Subquery(best_quote, output_field=FloatField()), Value(0.0)) / 2,
+                # Found by its own words, not only its quotes' or sources' (the headlines mark
+                # excluded words too, so their marks cannot tell).
+                own_match=models.ExpressionWrapper(
+                    Q(search_vector=query), output_field=models.BooleanField()
+                ),
                 summary_marked=SearchHeadline("summary", query, highlight_all=True, **marks),
                 paraphrase_marked=SearchHeadline(
                     "paraphrase", query, max_words=35, min_words=15, **marks
@@ -368,6 +374,9 @@ class DemandQuerySet(models.QuerySet):
 
     def _search_words(self, text):
         words = text.split()
+        own = Q()
+        for word in words:
+            own |= Q(summary__icontains=word) | Q(paraphrase__icontains=word)
         demands = self
         for word in words:
             demands = demands.filter(
@@ -391,6 +400,8 @@ class DemandQuerySet(models.QuerySet):
             self.filter(pk__in=pks)
             .annotate(
                 rank=rank,
+                # A word the card shows marked (the template marks each word where it occurs).
+                own_match=models.ExpressionWrapper(own, output_field=models.BooleanField()),
                 summary_marked=F("summary"),
                 paraphrase_marked=F("paraphrase"),
             )

@@ -32,7 +32,6 @@ from negotiations.history import (
     recent_changes,
 )
 from negotiations.models import (
-    MARK_START,
     Citation,
     Demand,
     Disagreement,
@@ -70,16 +69,12 @@ def _with_markers(demands):
 
 
 def _with_hidden_matches(demands, text):
-    """Give each found demand whose summary and paraphrase do not show the words the first of
-    its citations that does (`matched`), in one query: else a reader cannot see why it was
-    found. PostgreSQL has marked what it matched; elsewhere the words are looked for as such."""
-    marked = connection.vendor == "postgresql"
-    words = [word.casefold() for word in text.split()]
+    """Give each found demand not found by its own words the first of its citations that
+    matches (`matched`), in one query: else a reader cannot see why it was found."""
     hidden = {}
     for demand in demands:
         demand.matched = None
-        shown = f"{demand.summary_marked} {demand.paraphrase_marked}"
-        if MARK_START not in shown and (marked or not any(w in shown.casefold() for w in words)):
+        if not demand.own_match:
             hidden[demand.pk] = demand
     if hidden:
         citations = Citation.objects.filter(demand__in=hidden).matching(text)

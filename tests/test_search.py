@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from negotiations.models import Demand
@@ -64,6 +65,15 @@ def test_a_result_found_by_its_quote_or_source_shows_which(client):
     html = client.get(reverse("search"), {"q": "Orthodox"}).content.decode()
     assert "<mark>Orthodox</mark>" in card(html, "RU-I-11")
     assert "Cited from" not in card(html, "RU-I-11")
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="excluding a word is PostgreSQL's web search syntax"
+)
+def test_an_excluded_word_does_not_count_as_the_demands_own_match(client):
+    # PostgreSQL's headline marks "Russia" in the summary although the query excludes it.
+    html = client.get(reverse("search"), {"q": "Lugansk -Russia"}).content.decode()
+    assert "Cited from" in card(html, "RU-I-1a")
 
 
 def test_search_on_the_comparison_highlights_the_term(client):
