@@ -193,15 +193,16 @@ class SourceFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # Both menus from one query, and only what some source has: an entry that can only
-        # show nothing misleads. Publishers in the table's order, whatever their case.
-        recorded = set(Source.objects.order_by().values_list("kind", "publisher").distinct())
-        kinds = {kind for kind, _ in recorded}
+        # Both menus from one query, in the table's order, and only what some source has: an
+        # entry that can only show nothing misleads. A kind no source has yet stays valid in
+        # an address, and is offered when asked for, so the menu shows what the page does.
+        recorded = list(Source.objects.values_list("kind", "publisher"))
+        kinds = {kind for kind, _ in recorded} | {self.data.get("kind")}
         self.fields["kind"].choices = [
             ("", "All kinds"),
             *((kind, label) for kind, label in Source.Kind.choices if kind in kinds),
         ]
-        publishers = sorted({publisher for _, publisher in recorded}, key=str.casefold)
+        publishers = dict.fromkeys(publisher for _, publisher in recorded)
         self.fields["publisher"].choices = [("", "All publishers"), *((p, p) for p in publishers)]
 
 

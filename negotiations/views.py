@@ -6,7 +6,7 @@ from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db import DatabaseError, connection
 from django.db.models import Count, F, Prefetch
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
@@ -486,6 +486,11 @@ def topic_detail(request, slug):
 
 @require_safe
 def source_list(request):
+    if request.GET.get("kind") == "independent":
+        # The kind's value until it was named for its label: shared addresses still open.
+        query = request.GET.copy()
+        query["kind"] = Source.Kind.OTHER_MEDIA
+        return redirect(f"{request.path}?{query.urlencode()}", permanent=True)
     form = SourceFilterForm(request.GET)
     sources = Source.objects.annotate(citation_count=Count("citations"))
     status = 200

@@ -108,6 +108,19 @@ def test_source_menus_offer_only_what_some_source_has_in_the_tables_order(client
     assert publishers.index("Al Mayadeen English") < publishers.index("ASB Media")
 
 
+def test_a_kind_no_source_has_yet_is_an_empty_list_not_an_error(client):
+    response = client.get(reverse("sources"), {"kind": "primary"})
+    assert response.status_code == 200
+    assert '<option value="primary" selected>Primary text</option>' in response.content.decode()
+    assert "No source matches this filter" in response.content.decode()
+
+
+def test_an_address_with_the_kinds_old_value_opens_the_same_list(client):
+    response = client.get(reverse("sources"), {"kind": "independent", "publisher": "NSN"})
+    assert response.status_code == 301
+    assert response["Location"] == "/sources/?kind=other-media&publisher=NSN"
+
+
 def test_a_title_in_another_language_says_which(client):
     nsn = Source.objects.get(slug="nsn-medinskii-rf-i-ukraina-obmenyautsya-molodymi-soldatami")
     title = f'<span lang="ru">{nsn.title}</span>'
