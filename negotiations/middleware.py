@@ -39,10 +39,28 @@ def request_log(get_response):
     return middleware
 
 
+def release():
+    """A fingerprint of what renders the pages: the code, templates and static files. A cache
+    the servers share (Redis) outlives a deploy, and must not serve what the code before it
+    rendered; a browser's ETag must not match either."""
+    digest = hashlib.sha256()
+    base = settings.BASE_DIR
+    paths = [
+        base.glob(pattern) for pattern in ("negotiations/**/*.py", "templates/**/*", "static/**/*")
+    ]
+    for path in sorted(path for found in paths for path in found if path.is_file()):
+        digest.update(path.relative_to(base).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+RELEASE = release()
+
+
 class PageCache:
-    """Whole responses of public pages, keyed on the data version, the scheme, host and URL,
-    HX-Request and whether the client takes gzip (the response varies on all of them: pages
-    such as a demand's carry absolute links).
+    """Whole responses of public pages, keyed on the release, the data version, the scheme,
+    host and URL, HX-Request and whether the client takes gzip (the response varies on all of
+    them: pages such as a demand's carry absolute links).
 
     Any change to curated data bumps the version (see negotiations.history), so a cached page
     is never served after the data behind it changed. The key doubles as the ETag, so browsers
@@ -61,7 +79,7 @@ class PageCache:
         )
         gzip = bool(ACCEPTS_GZIP.search(request.headers.get("Accept-Encoding", "")))
         url = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
-        key = f"{version}|{fragment}|{gzip}|{url}"
+        key = f"{RELEASE}|{version}|{fragment}|{gzip}|{url}"
         key = hashlib.sha256(key.encode()).hexdigest()
         etag = f'"{key[:32]}"'
         if etag in request.headers.get("If-None-Match", ""):

@@ -8,6 +8,7 @@ from django.core.cache import caches
 from django.urls import reverse
 from django.utils.http import http_date
 
+from negotiations import middleware
 from negotiations.models import DataVersion, Demand
 from tests.conftest import admin_form_data
 
@@ -123,6 +124,26 @@ def test_conditional_get_answers_304(cache_backend, client, curator_client):
     assert {"HX-Request", "Accept-Encoding"} <= {v.strip() for v in not_modified["Vary"].split(",")}
     edit_summary(curator_client, "RU-I-4", "A change makes the old ETag stale")
     assert client.get("/rounds/", HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 200
+
+
+def test_a_new_release_serves_nothing_the_old_one_rendered(
+    cache_backend, client, monkeypatch, django_assert_num_queries
+):
+    first = client.get("/rounds/")
+    monkeypatch.setattr(middleware, "RELEASE", "the next release")
+    again = client.get("/rounds/", HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 200 and again["ETag"] != first["ETag"]
+    with django_assert_num_queries(1):  # cached for this release from now on
+        client.get("/rounds/")
+
+
+def test_the_release_changes_with_any_template(settings, tmp_path):
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "page.html").write_text("<p>one</p>")
+    settings.BASE_DIR = tmp_path
+    before = middleware.release()
+    (tmp_path / "templates" / "page.html").write_text("<p>two</p>")
+    assert middleware.release() != before
 
 
 def test_last_modified_is_the_time_of_the_latest_change(client, curator_client):
