@@ -1,5 +1,6 @@
 """Curators never lose a version: every change is recorded with who and why, and can be undone."""
 
+import importlib
 import math
 import re
 from urllib.parse import urlsplit
@@ -20,6 +21,7 @@ from negotiations.models import (
     Proposal,
     Relation,
     Section,
+    Source,
     Topic,
     Version,
 )
@@ -559,3 +561,22 @@ def test_a_revert_page_leaves_out_rows_saved_with_that_version_or_restored_as_th
     others = demand.citations.exclude(pk=citation.pk)
     for other in others:
         assert reverse("admin:negotiations_citation_history", args=[other.pk]) not in html
+
+
+def test_renaming_a_source_kind_renames_its_history_too_and_back():
+    from django.apps import apps
+
+    migration = importlib.import_module(
+        "negotiations.migrations.0012_source_kind_other_media_value"
+    )
+    source = Source.objects.filter(kind="other-media").first()
+    rows = source.history.count()
+    forward = migration.rename("other-media", "independent")  # as before the migration
+    forward(apps, None)
+    assert source.history.filter(kind="independent").count() == rows
+    version = data_version()[0]
+    migration.rename("independent", "other-media")(apps, None)
+    assert not Source.objects.filter(kind="independent").exists()
+    assert not Source.history.filter(kind="independent").exists()
+    assert source.history.filter(kind="other-media").count() == rows
+    assert data_version()[0] == version + 1  # pages cached with the old value are dropped
