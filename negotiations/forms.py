@@ -156,6 +156,24 @@ class PageForm(forms.Form):
     page = forms.CharField(required=False)
 
 
+class ChangesForm(PageForm):
+    """The change log's page, and the demand it may be narrowed to: /changes/?demand=RU-I-4.
+    A deleted demand's changes stay readable, so the code is looked up in the history."""
+
+    demand = forms.CharField(required=False, max_length=20)
+
+    def clean_demand(self):
+        code = self.cleaned_data["demand"]
+        if not code:
+            return None
+        history = Demand.history.filter(code=code).order_by("-history_date", "-history_id")
+        latest = history.values_list("id", "history_type").first()
+        if latest is None:
+            raise forms.ValidationError(f"No provision has ever had the identifier “{code}”.")
+        demand_id, last_change = latest
+        return {"code": code, "id": demand_id, "deleted": last_change == "-"}
+
+
 class TopicPageForm(PageForm):
     """A topic page's party filter and page number: /topics/ceasefire/?party=russia&page=2.
 

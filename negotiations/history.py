@@ -139,17 +139,26 @@ def describe(record, previous, links=None):
     return f"{text}: " + "; ".join(parts) + "."
 
 
-def change_keys():
-    """Every change as (date, model's place in TRACKED, history id, object id), newest first.
+def change_keys(demand_id=None):
+    """Every change as (date, model's place in TRACKED, history id, object id), newest first;
+    with `demand_id`, only those to that demand and to the quotes and numbers it had.
 
     One UNION ALL over the history tables, so a page of the change log is one LIMIT and OFFSET
     and the total one COUNT, however far back the page is.
     """
+    histories = [(index, model.history.order_by()) for index, model in enumerate(TRACKED)]
+    if demand_id is not None:
+        own = {Demand: "id", Citation: "demand_id", Parameter: "demand_id"}
+        histories = [
+            (index, history.filter(**{own[model]: demand_id}))
+            for (index, history), model in zip(histories, TRACKED, strict=True)
+            if model in own
+        ]
     parts = [
-        model.history.order_by()
-        .annotate(model_index=Value(index, IntegerField()))
-        .values_list("history_date", "model_index", "history_id", "id")
-        for index, model in enumerate(TRACKED)
+        history.annotate(model_index=Value(index, IntegerField())).values_list(
+            "history_date", "model_index", "history_id", "id"
+        )
+        for index, history in histories
     ]
     everything = parts[0].union(*parts[1:], all=True)
     return everything.order_by("-history_date", "model_index", "-history_id")

@@ -17,9 +17,9 @@ from negotiations import exports
 from negotiations.curated import FIXTURE_FILES, records, to_json
 from negotiations.diff import compare as compare_proposals
 from negotiations.forms import (
+    ChangesForm,
     CompareForm,
     ComparisonFilterForm,
-    PageForm,
     SearchForm,
     SourceFilterForm,
     TopicPageForm,
@@ -594,14 +594,18 @@ CHANGES_PAGE_SIZE = 100
 def changes(request):
     # A fixed number of queries on any page: the count, the page's keys, then one per model
     # with a change on the page, two per such model with links, and one per model with public
-    # pages, citations included (see describe_changes).
-    form = PageForm(request.GET)
-    page = _page(form, change_keys(), CHANGES_PAGE_SIZE) if form.is_valid() else None
+    # pages, citations included (see describe_changes); one more to find a demand asked for.
+    form = ChangesForm(request.GET)
+    page = None
+    if form.is_valid():
+        demand = form.cleaned_data["demand"]
+        page = _page(form, change_keys(demand and demand["id"]), CHANGES_PAGE_SIZE)
     if page is None:
         return render(request, "negotiations/changes.html", {"form": form}, status=400)
     context = {
         "changes": describe_changes(page.object_list),
         "page": page,
+        "demand": demand,
         # The number of the page's newest change, counted from the oldest.
         "first_number": page.paginator.count - page.start_index() + 1,
     }

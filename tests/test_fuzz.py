@@ -37,6 +37,7 @@ KNOWN_KEYS = [
     "b",
     "publisher",
     "page",  # the topic page's pages, with "party"
+    "demand",  # the change log of one demand
 ]
 ALLOWED = {200, 301, 302, 304, 400, 404, 405}
 
@@ -47,7 +48,9 @@ texts = st.one_of(
     st.just("a\x00b"),
     st.just("x" * 10_000),
     st.integers(min_value=-(10**30), max_value=10**30).map(str),
-    st.sampled_from(["territory", "russia", "ru-memorandum", "csv", "json", "step", "conflict"]),
+    st.sampled_from(
+        ["territory", "russia", "ru-memorandum", "csv", "json", "step", "conflict", "RU-I-4"]
+    ),
     st.sampled_from(["1", "2", "0", "-1", "1.0", "1e3", " 1", "last"]),
 )
 # Pieces of raw query strings that no browser would send, kept as they are.

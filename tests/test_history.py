@@ -580,3 +580,33 @@ def test_renaming_a_source_kind_renames_its_history_too_and_back():
     assert not Source.history.filter(kind="independent").exists()
     assert source.history.filter(kind="other-media").count() == rows
     assert data_version()[0] == version + 1  # pages cached with the old value are dropped
+
+
+def test_a_demands_page_links_to_its_own_changes_quotes_and_numbers_included(client):
+    demand = Demand.objects.get(code="RU-I-4")
+    citation = demand.citations.first()
+    citation.locator = "para. 4"
+    citation.save()
+    page = client.get(demand.get_absolute_url()).content.decode()
+    assert '<a href="/changes/?demand=RU-I-4">its changes</a>' in page
+    html = client.get(reverse("changes"), {"demand": "RU-I-4"}).content.decode()
+    expected = (
+        demand.history.count()
+        + Citation.history.filter(demand_id=demand.pk).count()
+        + Parameter.history.filter(demand_id=demand.pk).count()
+    )
+    assert f"Changes 1–{expected} of {expected}, newest first." in html
+    assert "Changed citation “" in html and "locator: empty → para. 4" in html
+    assert "Added demand RU-I-4." in html
+    assert "Added demand RU-I-5." not in html
+
+
+def test_a_deleted_demands_changes_stay_readable_and_an_unknown_code_is_a_400(client):
+    demand = Demand.objects.get(code="AG-8")
+    demand.delete()
+    html = client.get(reverse("changes"), {"demand": "AG-8"}).content.decode()
+    assert "Deleted demand AG-8." in html
+    assert "AG-8 (since deleted)" in html
+    response = client.get(reverse("changes"), {"demand": "XX-99"})
+    assert response.status_code == 400
+    assert "No provision has ever had the identifier “XX-99”." in response.content.decode()
