@@ -85,7 +85,7 @@ def live_pages(by_model):
     for model, ids in by_model.items():
         if model is Citation:  # shown on its source's page, where each has an anchor
             for pk, slug in model.objects.filter(pk__in=ids).values_list("pk", "source__slug"):
-                pages[model, pk] = f"{Source(slug=slug).get_absolute_url()}#citation-{pk}"
+                pages[model, pk] = Citation(pk=pk, source=Source(slug=slug)).get_absolute_url()
         elif model in PAGE_KEYS:
             key = PAGE_KEYS[model]
             for pk, value in model.objects.filter(pk__in=ids).values_list("pk", key):

@@ -310,6 +310,15 @@ class Option(Timestamped):
     natural_key.dependencies = ["negotiations.section"]
 
 
+def web_search(text):
+    """A reader's search as PostgreSQL understands it: words, "phrases", or, -excluded."""
+    return SearchQuery(text, search_type="websearch", config="english")
+
+
+# How a headline marks its matches (see MARK_START).
+MARKS = {"config": "english", "start_sel": MARK_START, "stop_sel": MARK_END}
+
+
 def sources_matching(query):
     """The sources whose title or publisher match a PostgreSQL SearchQuery."""
     document = SearchVector("title", "publisher", config="english")
@@ -340,7 +349,7 @@ class DemandQuerySet(models.QuerySet):
         return self._search_words(text)
 
     def _search_postgresql(self, text):
-        query = SearchQuery(text, search_type="websearch", config="english")
+        query = web_search(text)
         quotes = Citation.objects.filter(search_vector=query)
         sources = Citation.objects.filter(source__in=sources_matching(query))
         best_quote = (
@@ -349,7 +358,6 @@ class DemandQuerySet(models.QuerySet):
             .order_by("-rank")
             .values("rank")[:1]
         )
-        marks = {"config": "english", "start_sel": MARK_START, "stop_sel": MARK_END}
         return (
             self.filter(
                 Q(search_vector=query)
@@ -364,9 +372,9 @@ class DemandQuerySet(models.QuerySet):
                 own_match=models.ExpressionWrapper(
                     Q(search_vector=query), output_field=models.BooleanField()
                 ),
-                summary_marked=SearchHeadline("summary", query, highlight_all=True, **marks),
+                summary_marked=SearchHeadline("summary", query, highlight_all=True, **MARKS),
                 paraphrase_marked=SearchHeadline(
-                    "paraphrase", query, max_words=35, min_words=15, **marks
+                    "paraphrase", query, max_words=35, min_words=15, **MARKS
                 ),
             )
             .order_by("-rank", "code")
@@ -981,11 +989,10 @@ class CitationQuerySet(models.QuerySet):
         PostgreSQL with its matches marked): what shows why a demand was found when its own
         words do not."""
         if connections[self.db].vendor == "postgresql":
-            query = SearchQuery(text, search_type="websearch", config="english")
-            marks = {"config": "english", "start_sel": MARK_START, "stop_sel": MARK_END}
+            query = web_search(text)
             return self.filter(
                 Q(search_vector=query) | Q(source__in=sources_matching(query))
-            ).annotate(quote_marked=SearchHeadline("quote", query, highlight_all=True, **marks))
+            ).annotate(quote_marked=SearchHeadline("quote", query, highlight_all=True, **MARKS))
         found = Q()
         for word in text.split():
             found |= (
@@ -1083,6 +1090,10 @@ class Citation(Timestamped):
 
     def __str__(self):
         return f"{self.source.publisher}: “{self.quote[:60]}”"
+
+    def get_absolute_url(self):
+        """Where a reader finds it: on its source's page, which lists every quote taken from it."""
+        return f"{self.source.get_absolute_url()}#citation-{self.pk}"
 
     def clean(self):
         # Every provision is backed by at least one quote: moving a provision's last quote to

@@ -638,7 +638,7 @@ class ChangesFeed(Feed):
         return f"{change['description']} Reason: {reason}" if reason else change["description"]
 
     def item_link(self, change):
-        return change["url"] or f"{reverse('changes')}#{change['anchor']}"
+        return change["url"] or change["id"]
 
     def item_guid(self, change):
         return change["id"]
