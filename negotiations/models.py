@@ -193,8 +193,12 @@ class Topic(Timestamped):
 class Proposal(Timestamped):
     class Kind(models.TextChoices):
         MEMORANDUM = "memorandum", "Memorandum"
+        # Ukraine's document is titled a framework; naming it a memorandum adopts one usage.
+        FRAMEWORK = "framework", "Framework"
         PRE_TALK_POSITION = "pre-talk", "Pre-talk position"
         TABLE_PROPOSAL = "table", "Proposal at the table"
+        # Said after a meeting, to partners or the public, not put to the other side.
+        STATEMENT = "statement", "Statement after the talks"
         AGREED_OUTCOME = "agreed", "Agreed outcome"
 
     slug = models.SlugField(unique=True)

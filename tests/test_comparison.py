@@ -133,7 +133,7 @@ def test_citation_markers_are_numbered_and_escape_what_sources_say(client):
     [
         ({"topic": "neutrality"}, "Ukraine is neutral", "Recognise Crimea"),
         ({"party": "ukraine"}, "Russia&#x27;s territorial gains", "Recognise Crimea"),
-        ({"proposal": "agreed-2025-06-02"}, "Permanent medical commissions", "Ukraine is neutral"),
+        ({"proposal": "agreed-2025-06-02"}, "permanent medical commissions", "Ukraine is neutral"),
         ({"kind": "step"}, "Work starts on the text of a peace treaty", "Ukraine is neutral"),
         ({"relation": "no-counterpart"}, "Ukraine confirmed free of nuclear", "Ukraine is neutral"),
         ({"q": "Orthodox"}, "Lift the restrictions on the Ukrainian", "Ukraine is neutral"),

@@ -16,6 +16,8 @@ from negotiations.models import (
     Disagreement,
     Proposal,
     Relation,
+    Round,
+    Section,
     Source,
     Topic,
 )
@@ -82,17 +84,38 @@ def test_ukrainian_framework_and_table_proposals_are_complete():
             "section__proposal"
         )
     )
-    # Dossier §3.5: 17 principles, 5 roadmap steps, 6 proposals at the table.
+    # Part I's seven principles as 17 provisions; Parts II-V from the full text (DN's reprint) and
+    # summaries; five proposals at the table; one statement made to partners after the meeting.
     assert counts == {
         ("ua-framework", "I"): 17,
-        ("ua-framework", "Roadmap"): 5,
-        ("ua-table-2025-06-02", "Table"): 6,
+        ("ua-framework", "II"): 4,
+        ("ua-framework", "III"): 2,
+        ("ua-framework", "IV"): 1,
+        ("ua-framework", "V"): 2,
+        ("ua-table-2025-06-02", "Table"): 5,
+        ("ua-statement-2025-06-02", "Statement"): 1,
     }
 
 
+def test_ukraines_framework_is_in_its_own_five_parts():
+    framework = Proposal.objects.get(slug="ua-framework")
+    assert list(framework.sections.values_list("label", flat=True)) == ["I", "II", "III", "IV", "V"]
+    codes = set(Demand.objects.filter(section__proposal=framework).values_list("code", flat=True))
+    # The two provisions summaries of Reuters' roadmap had left out.
+    assert {"UA-F-II-3", "UA-F-V-2"} <= codes
+
+
 def test_agreed_outcomes_and_pre_talk_position_are_stored():
-    assert Demand.objects.filter(section__proposal__slug="agreed-2025-06-02").count() == 8
+    assert Demand.objects.filter(section__proposal__slug="agreed-2025-06-02").count() == 7
     assert Demand.objects.filter(section__proposal__kind=Proposal.Kind.PRE_TALK_POSITION).exists()
+
+
+def test_offers_and_statements_are_filed_as_what_they_are():
+    placed = dict(Demand.objects.values_list("code", "section__proposal__slug"))
+    # Russia's truce offer was never shown to be agreed; the sanctions call was made to partners.
+    assert placed["AG-5"] == placed["R2-RU-1"] == "ru-table-2025-06-02"
+    assert placed["UA-T-6"] == "ua-statement-2025-06-02"
+    assert Proposal.objects.get(slug="ua-statement-2025-06-02").kind == Proposal.Kind.STATEMENT
 
 
 def test_every_demand_has_a_citation():
@@ -144,7 +167,9 @@ def test_single_source_and_uncertain_items_keep_their_status():
     assert statuses["RU-III-8"] == Demand.Status.SINGLE_SOURCE
     assert statuses["RU-III-9"] == Demand.Status.SINGLE_SOURCE
     assert statuses["UA-T-2"] == Demand.Status.SINGLE_SOURCE
-    assert statuses["AG-5"] == Demand.Status.UNCERTAIN
+    # Every source of the medical commissions reports one man's words: Medinsky's.
+    assert statuses["AG-7"] == Demand.Status.SINGLE_SOURCE
+    assert Demand.objects.get(code="AG-7").summary.startswith("Russia's delegation head said")
 
 
 def test_unverified_quotes_stay_marked():
@@ -177,9 +202,11 @@ def test_source_disagreements_keep_every_version_with_its_citation():
         ("D1", ["90", "30"]),
         ("D2", ["339", "331"]),
         ("D4", ["each side", "total"]),
-        ("D6", ["6,000 for 6,000", "One-way"]),
+        ("D6", ["6,000 for 6,000", "One-way", "6,057", "6,060 bodies handed to Ukraine and 78"]),
         ("D18", ["23 May", "28 May"]),
-        ("D28", ["reviewed the list", "fewer than a fifth"]),
+        ("D17", ["31 points", "in one sentence (TASS)", "on separate lines"]),
+        ("D28", ["reviewed the list", "fewer than a fifth", "50 names"]),
+        ("D29", ["Agreed in principle", "Unlikely"]),
     ],
 )
 def test_known_disagreements_record_each_account(code, claims):
@@ -188,3 +215,80 @@ def test_known_disagreements_record_each_account(code, claims):
     )
     for claim in claims:
         assert claim in versions, (code, versions)
+
+
+def our_own_words():
+    """(what, text) for every text written in our own voice: not quotes, translations or titles
+    of sources, which keep each side's words."""
+    for proposal in Proposal.objects.all():
+        yield proposal.slug, f"{proposal.title} {proposal.summary} {proposal.dates_note}"
+    for section in Section.objects.select_related("proposal"):
+        yield f"{section.proposal.slug} {section.label}", f"{section.title} {section.note}"
+    for demand in Demand.objects.all():
+        yield demand.code, f"{demand.summary} {demand.paraphrase} {demand.status_note}"
+    for relation in Relation.objects.all():
+        yield relation.slug, relation.rationale
+    for disagreement in Disagreement.objects.prefetch_related("versions"):
+        claims = " ".join(v.claim for v in disagreement.versions.all())
+        yield disagreement.code, f"{disagreement.title} {disagreement.assessment} {claims}"
+    for topic in Topic.objects.all():
+        yield topic.slug, f"{topic.name} {topic.description}"
+    for round_ in Round.objects.all():
+        yield round_.slug, round_.summary
+
+
+# One side's terms, which our own words may only quote, never use.
+LOADED_TERMS = re.compile(
+    r"deported and illegally displaced|hostages?|regime change|stalls|denazification|"
+    r"abducted|occupiers|Kiev regime|dictator",
+    re.IGNORECASE,
+)
+QUOTED = re.compile(r'"[^"]*"|“[^”]*”')
+
+
+def test_no_summary_uses_a_loaded_term_in_our_own_voice():
+    for what, text in our_own_words():
+        found = LOADED_TERMS.findall(QUOTED.sub("", text))
+        assert not found, (what, found)
+
+
+def test_ukraines_framework_is_never_called_a_memorandum():
+    framework = Proposal.objects.get(slug="ua-framework")
+    assert framework.get_kind_display() == "Framework"
+    for demand in Demand.objects.filter(section__proposal=framework).select_related(
+        "section__proposal", "option"
+    ):
+        assert demand.place.startswith("Framework · "), demand.place
+    memorandum = re.compile(r"(Ukrain\w*|Kyiv's) (peace )?memorand", re.IGNORECASE)
+    for what, text in our_own_words():
+        assert not memorandum.search(text), (what, memorandum.search(text).group())
+
+
+def test_notes_on_disagreements_speak_to_readers():
+    internal = re.compile(r"\b([Ww]e|[Oo]ur|us)\b|[Dd]ossier")
+    for disagreement in Disagreement.objects.prefetch_related("versions"):
+        texts = [disagreement.assessment, *(v.claim for v in disagreement.versions.all())]
+        for text in texts:
+            assert not internal.search(text), (disagreement.code, internal.search(text).group())
+
+
+def test_a_topic_without_a_ukrainian_provision_has_no_counterpart():
+    for relation in Relation.objects.prefetch_related("demands__section__proposal__party"):
+        parties = {d.section.proposal.party.slug for d in relation.demands.all()}
+        if "ukraine" not in parties:
+            assert relation.kind == Relation.Kind.NO_COUNTERPART, relation.slug
+
+
+# The pages that reproduce Russia's memorandum, each quote of which can be placed on the page.
+MEMORANDUM_PAGES = ["tass-1967365", "tass-1967385", "tass-1967401", "tass-1967405", "tass-1967467"]
+
+
+def test_every_quote_from_the_memorandums_reproductions_has_a_locator():
+    quotes = Citation.objects.filter(
+        source__slug__in=[
+            *MEMORANDUM_PAGES,
+            "sputnik-full-text-of-russian-memorandum-on-ukraine-published",
+        ]
+    )
+    assert quotes.count() > 40
+    assert not quotes.filter(locator="").exists(), list(quotes.filter(locator="").values("pk"))

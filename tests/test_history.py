@@ -157,7 +157,7 @@ def test_a_page_deep_in_the_change_log_costs_what_the_first_does(
 
 def test_a_citation_in_the_change_log_is_named_by_its_quote_and_links_to_it(client):
     citation = Citation.objects.filter(demand__isnull=False).first()
-    citation.locator = "para. 2"
+    citation.locator = f"{citation.locator}, first sentence"
     citation.save()
     html = client.get(reverse("changes")).content.decode()
     start = escape(citation.quote[:30])
@@ -536,11 +536,11 @@ def test_a_revert_page_leaves_out_rows_saved_with_that_version_or_restored_as_th
     history_link = reverse("admin:negotiations_citation_history", args=[citation.pk])
     # One save: the summary and a quote's locator. Reverting to it keeps that locator.
     url = reverse("admin:negotiations_demand_change", args=[demand.pk])
-    rows = {"citations-0-locator": "para. 2"}
+    rows = {"citations-0-locator": "para. 2, sentence 1"}
     data = admin_form_data(curator_client.get(url), summary="New", change_reason="x", **rows)
     assert curator_client.post(url, data).status_code == 302
     saved_together = demand.history.latest()
-    assert citation.history.latest().locator == "para. 2"
+    assert citation.history.latest().locator == "para. 2, sentence 1"
     edit(curator_client, demand, "Shorter", summary="Newer")
     assert history_link not in revert_page(curator_client, demand, saved_together)
 
@@ -557,7 +557,7 @@ def test_a_revert_page_leaves_out_rows_saved_with_that_version_or_restored_as_th
         == 302
     )
     html = revert_page(curator_client, demand, imported)
-    assert history_link in html  # its locator was set after the import
+    assert history_link in html  # its locator was changed after the import
     others = demand.citations.exclude(pk=citation.pk)
     for other in others:
         assert reverse("admin:negotiations_citation_history", args=[other.pk]) not in html
@@ -585,7 +585,7 @@ def test_renaming_a_source_kind_renames_its_history_too_and_back():
 def test_a_demands_page_links_to_its_own_changes_quotes_and_numbers_included(client):
     demand = Demand.objects.get(code="RU-I-4")
     citation = demand.citations.first()
-    citation.locator = "para. 4"
+    citation.locator = "para. 4, first quote"
     citation.save()
     page = client.get(demand.get_absolute_url()).content.decode()
     assert '<a href="/changes/?demand=RU-I-4">its changes</a>' in page
@@ -596,7 +596,7 @@ def test_a_demands_page_links_to_its_own_changes_quotes_and_numbers_included(cli
         + Parameter.history.filter(demand_id=demand.pk).count()
     )
     assert f"Changes 1–{expected} of {expected}, newest first." in html
-    assert "Changed citation “" in html and "locator: empty → para. 4" in html
+    assert "Changed citation “" in html and "locator: para. 4 → para. 4, first quote" in html
     assert "Added demand RU-I-4." in html
     assert "Added demand RU-I-5." not in html
 

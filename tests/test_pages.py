@@ -69,12 +69,27 @@ def test_last_verified_owns_up_to_quotes_not_re_checked(client):
 def test_proposal_page_keeps_the_documents_structure(client):
     html = client.get(reverse("proposal", args=["ru-memorandum"])).content.decode()
     assert "Basic parameters of the final settlement" in html
-    assert "Option 1: Withdrawal from the territory Russia claims" in html
+    assert "Option 1: Ceasefire from the start of a withdrawal from the territory Russia" in html
+    # Section III still requires the withdrawal when the package is chosen, and the page says so.
+    assert "choosing the package does not avoid the withdrawal" in html
     assert '<span class="or">or</span> Option 2' in html
     assert '<ol class="steps">' in html
     assert html.index("Work starts on the text of a peace treaty") < html.index(
         "Only then is the treaty ratified"
     )
+    # Treaty drafting and the truce are one step (1a, 1b), numbered as one.
+    steps = html[html.index('<ol class="steps">') :]
+    assert steps.count('<li value="1">') == 2 and '<li value="8">' in steps
+
+
+def test_ukraines_framework_page_shows_its_five_parts(client):
+    html = client.get(reverse("proposal", args=["ua-framework"])).content.decode()
+    assert "Kind</dt><dd>Framework</dd>" in html
+    for heading in ["I. Key principles", "II. Next step", "III. Ceasefire", "IV. Confidence"]:
+        assert heading in html
+    assert "V. Leaders&#x27; meeting and final settlement" in html
+    assert "Framework · II · 3" in html and "Framework · V · 2" in html
+    assert "Memorandum ·" not in html
 
 
 def test_topic_page_shows_both_sides_relation_and_disagreements(client):

@@ -19,6 +19,14 @@ def site_title():
 
 
 @register.filter
+def step_number(label):
+    """The number a step's label starts with ("4" for "4", "1" for "1a"), or "" for none: two
+    parts of one step (1a, 1b) share its number in a numbered list."""
+    match = re.match(r"\d+", str(label))
+    return match.group() if match else ""
+
+
+@register.filter
 def marked(text, query):
     """Text with the search matches in <mark>, safely escaped.
 
