@@ -5,6 +5,7 @@ listens on.
 """
 
 import io
+import re
 import socket
 import threading
 import time
@@ -457,8 +458,9 @@ def test_marker_points_to_the_copy_when_the_original_is_dead(client):
     source = mark_dead(SOURCE)
     demand = Demand.objects.filter(citations__source=source).select_related("topic").first()
     html = client.get(demand.topic.get_absolute_url()).content.decode()
-    assert f'data-url="{source.archived_url}"' in html
-    assert f'data-url="{source.url}"' not in html
+    marker = re.search(rf'<li><a href="/sources/{SOURCE}/">.*?</li>', html).group()
+    assert f'href="{source.archived_url}"' in marker
+    assert f'href="{source.url}"' not in marker
 
 
 @pytest.mark.parametrize("status", [LinkStatus.REFUSED, LinkStatus.FAILING])
