@@ -932,9 +932,9 @@ class Source(Timestamped):
 
     @property
     def kind_label(self):
-        """The kind in words, "News agency (state media)" for a state's."""
+        """The kind in words, "News agency, state media" for a state's."""
         label = self.get_kind_display()
-        return f"{label} (state media)" if self.state_media else label
+        return f"{label}, state media" if self.state_media else label
 
     @property
     def link_is_dead(self):
