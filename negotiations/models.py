@@ -1075,6 +1075,7 @@ class Marker(NamedTuple):
 
     href: str  # the source's page on this site
     url: str  # the page to read: the publisher's, or its copy when that is all there is
+    url_is_copy: bool  # whether `url` is the copy's address, never to be shown as the publisher's
     credit: str  # "Reuters, via HK Business Wire"
     name: str  # the publisher, short
     kind: str  # official, agency, newspaper, analysis, aggregator or copy (MARKER_KINDS)
@@ -1151,6 +1152,7 @@ class CitationQuerySet(models.QuerySet):
                 markers[slug] = Marker(
                     hrefs[slug],
                     address,
+                    address != url,
                     credit(publisher, copy),
                     short or publisher,
                     marker_kind(kind, not url and bool(archived_url)),

@@ -146,7 +146,6 @@ def test_no_source_gives_a_copys_or_a_crawlers_address_as_the_publishers():
         "isw-russian-offensive-campaign-assessment-2025-06-02": (
             "Institute for the Study of War, via BCFA USA"
         ),
-        "moscow-times-russias-demands-istanbul-memorandum": "The Moscow Times, via world-news.vip",
         "bss-279566": "AFP, via BSS",
         "shanghai-daily-2505164726": "Xinhua, via Shanghai Daily",
     }

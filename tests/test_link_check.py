@@ -461,6 +461,7 @@ def test_marker_points_to_the_copy_when_the_original_is_dead(client):
     marker = re.search(rf'<li><a href="/sources/{SOURCE}/">.*?</li>', html).group()
     assert f'href="{source.archived_url}"' in marker
     assert f'href="{source.url}"' not in marker
+    assert ">copy at web.archive.org</a>" in marker  # never given as the publisher's address
 
 
 @pytest.mark.parametrize("status", [LinkStatus.REFUSED, LinkStatus.FAILING])

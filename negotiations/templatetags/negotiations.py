@@ -69,7 +69,7 @@ def citation_markers(markers):
         address = ""
         if marker.url:
             host = escape_html(urlsplit(marker.url).hostname or marker.url)
-            label = f"copy at {host}" if marker.kind == "copy" else host
+            label = f"copy at {host}" if marker.url_is_copy else host
             address = (
                 f' · <a class="external" href="{escape_html(marker.url)}"'
                 f' rel="noopener noreferrer">{label}</a>'
