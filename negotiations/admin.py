@@ -563,6 +563,7 @@ class DemandAdmin(CuratedAdmin):
 class SourceAdmin(CuratedAdmin):
     list_display = (
         "publisher",
+        "copy_publisher",
         "title",
         "kind",
         "published",
@@ -571,8 +572,8 @@ class SourceAdmin(CuratedAdmin):
         "link_status",
         "archive_status",
     )
-    list_filter = ("kind", "language", "link_status", "archive_status", "publisher")
-    search_fields = ("title", "publisher", "url", "reliability_note")
+    list_filter = ("kind", "state_media", "language", "link_status", "archive_status", "publisher")
+    search_fields = ("title", "publisher", "copy_publisher", "url", "reliability_note")
     prepopulated_fields = {"slug": ("publisher", "title")}
     # What manage.py check_links found: shown, never edited, and kept by a curator's save.
     readonly_fields = (

@@ -221,8 +221,16 @@ class ParameterOut(Schema):
 class CitationOut(Schema):
     id: int
     source: str = Field(description="The source's slug.")
-    source_url: str = Field(description="The page as published; empty when none is known.")
-    publisher: str
+    source_url: str = Field(
+        description="The page as its publisher published it; empty when none is known (then "
+        "`copy_url` is where it was read). Never a copy's address."
+    )
+    copy_url: str = Field(description="A copy of the page, or the copy it was read on.")
+    publisher: str = Field(description="Who wrote the page.")
+    credit: str = Field(
+        description="The publisher and, for a page read on another's copy, that copy's: "
+        '"Reuters, via HK Business Wire".'
+    )
     quote: str = Field(description="Verbatim from the source.")
     translation: str
     locator: str
@@ -237,8 +245,16 @@ class CitationOut(Schema):
         return citation.source.url
 
     @staticmethod
+    def resolve_copy_url(citation: Citation) -> str:
+        return citation.source.archived_url
+
+    @staticmethod
     def resolve_publisher(citation: Citation) -> str:
         return citation.source.publisher
+
+    @staticmethod
+    def resolve_credit(citation: Citation) -> str:
+        return citation.source.credit
 
 
 class CitationDetailOut(CitationOut):
@@ -340,15 +356,27 @@ class SourceOut(Schema):
     slug: str
     title: str
     title_is_descriptive: bool
-    publisher: str
-    url: str = Field(description="The page as published; empty when none is known.")
+    publisher: str = Field(description="Who wrote the page, also when it was read on a copy.")
+    short_name: str = Field(description="The publisher's short name; empty for its name.")
+    copy_publisher: str = Field(
+        description="Who published the copy the page was read on; empty for the publisher's own."
+    )
+    credit: str = Field(description='"Reuters, via HK Business Wire", or the publisher alone.')
+    url: str = Field(
+        description="The page as its publisher published it; empty when none is known. Never a "
+        "copy's address."
+    )
     url_note: str
-    archived_url: str
+    archived_url: str = Field(description="A copy of the page, or the copy it was read on.")
+    read_on_copy: bool = Field(
+        description="Whether the only page to open is the copy: the publisher's is unknown."
+    )
     published: date | None
     published_note: str
     accessed: date
     language: str
-    kind: Literal[*Source.Kind.values]
+    kind: Literal[*Source.Kind.values] = Field(description="The publisher's kind.")
+    state_media: bool = Field(description="Whether a state owns or runs the publisher.")
     reliability_note: str
     page: str = Field(description="The source's page on this site.")
     link_status: Literal[*LinkStatus.values] = Field(
@@ -364,6 +392,14 @@ class SourceOut(Schema):
     @staticmethod
     def resolve_page(source: Source) -> str:
         return source.get_absolute_url()
+
+    @staticmethod
+    def resolve_credit(source: Source) -> str:
+        return source.credit
+
+    @staticmethod
+    def resolve_read_on_copy(source: Source) -> bool:
+        return source.only_on_copy
 
 
 class RelationOut(Schema):

@@ -35,6 +35,9 @@ DEMAND_COLUMNS = [
     "citations",
     "source_urls",
     "status_note",
+    # The addresses of the copies some quotes were read on, never given as the publisher's:
+    # `source_urls` holds only publishers' own addresses.
+    "copy_urls",
 ]
 SOURCE_COLUMNS = [
     "slug",
@@ -58,6 +61,13 @@ SOURCE_COLUMNS = [
     "link_checked",
     "archive_status",
     "archive_checked",
+    # "Reuters, via HK Business Wire": the publisher and, for a copy, who published the copy.
+    "credit",
+    "copy_publisher",
+    "short_name",
+    "state_media",
+    # Whether the only page to open is a copy (`archived_url`): the publisher's own is unknown.
+    "read_on_copy",
 ]
 
 # A source page: a row per quote taken from the source, and what it is quoted for.
@@ -71,6 +81,7 @@ QUOTE_COLUMNS = [
     "translation",
     "locator",
     "quote_verified",
+    "credit",
 ]
 
 # A compared pair of proposals: a row per provision listed, or per pair matched by wording.
@@ -120,11 +131,16 @@ def demand_row(request, demand, shown_under=None):
         {
             "source": citation.source.slug,
             "publisher": citation.source.publisher,
+            "credit": citation.source.credit,
+            "kind": citation.source.kind,
             "title": citation.source.title,
+            # The publisher's own page; a copy's address only ever as `archived_url`.
             "url": citation.source.url,
             "archived_url": citation.source.archived_url,
+            "copy_publisher": citation.source.copy_publisher,
             "quote": citation.quote,
             "translation": citation.translation,
+            "locator": citation.locator,
             "quote_verified": citation.quote_verified,
         }
         for citation in demand.citations.all()
@@ -152,8 +168,9 @@ def demand_row(request, demand, shown_under=None):
             for parameter in demand.parameter_list
         ],
         "citations": citations,
-        "source_urls": sorted({c["url"] or c["archived_url"] for c in citations} - {""}),
+        "source_urls": sorted({c["url"] for c in citations} - {""}),
         "status_note": demand.status_note,
+        "copy_urls": sorted({c["archived_url"] for c in citations} - {""}),
     }
 
 
@@ -178,6 +195,11 @@ def source_row(request, source):
         "link_checked": source.link_checked.isoformat() if source.link_checked else "",
         "archive_status": source.archive_status,
         "archive_checked": source.archive_checked.isoformat() if source.archive_checked else "",
+        "credit": source.credit,
+        "copy_publisher": source.copy_publisher,
+        "short_name": source.short_name,
+        "state_media": source.state_media,
+        "read_on_copy": source.only_on_copy,
     }
 
 
@@ -205,6 +227,7 @@ def quote_row(request, citation):
         "translation": citation.translation,
         "locator": citation.locator,
         "quote_verified": citation.quote_verified,
+        "credit": citation.source.credit,
     }
 
 
@@ -251,11 +274,12 @@ def compare_rows(request, rows, same_party):
 
 
 def _cell(value):
-    """Lists flatten to one spreadsheet cell; citations read as publisher: “quote” <url>,
-    flagged where the quote could not be re-checked against a copy of the page."""
+    """Lists flatten to one spreadsheet cell; citations read as publisher: “quote” <url>, or
+    <copy: url> when only a copy's address is known, flagged where the quote could not be
+    re-checked against a copy of the page."""
     if isinstance(value, list):
         parts = [
-            f"{item['publisher']}: “{item['quote']}” <{item['url'] or item['archived_url']}>"
+            f"{item['credit']}: “{item['quote']}” <{_address(item)}>"
             + ("" if item["quote_verified"] else " (quote not re-verified)")
             if isinstance(item, dict)
             else str(item)
@@ -269,6 +293,12 @@ def _cell(value):
         # apostrophe makes it text there; the JSON keeps the value as it is.
         return "'" + value
     return value
+
+
+def _address(citation):
+    if citation["url"] or not citation["archived_url"]:
+        return citation["url"]
+    return f"copy: {citation['archived_url']}"
 
 
 def respond(fmt, rows, columns, name, filters=()):

@@ -10,6 +10,12 @@ class SlugChoiceField(forms.ModelChoiceField):
         super().__init__(queryset, to_field_name="slug", required=False, **kwargs)
 
 
+# The comparison's filter on how a provision is sourced: `sources=firsthand` hides those backed
+# only by aggregators or copies.
+FIRSTHAND = "firsthand"
+SOURCING = [("", "Any sources"), (FIRSTHAND, "Not only aggregators or copies")]
+
+
 class ComparisonFilterForm(forms.Form):
     """The filters of the comparison page.
 
@@ -22,6 +28,7 @@ class ComparisonFilterForm(forms.Form):
     proposal = forms.ChoiceField(required=False)
     kind = forms.ChoiceField(choices=[("", "All kinds"), *Demand.Kind.choices], required=False)
     relation = forms.ChoiceField(required=False)
+    sources = forms.ChoiceField(choices=SOURCING, required=False)
     q = forms.CharField(label="Search", max_length=200, required=False, strip=True)
 
     def __init__(self, data, *, topics, proposals):
@@ -80,6 +87,8 @@ class ComparisonFilterForm(forms.Form):
             demands = demands.filter(section__proposal=data["proposal"])
         if data["kind"]:
             demands = demands.filter(kind=data["kind"])
+        if data["sources"] == FIRSTHAND:
+            demands = demands.firsthand()
         if data["q"]:
             demands = demands.search(data["q"])
         return demands
@@ -110,6 +119,8 @@ class ComparisonFilterForm(forms.Form):
             parts.append(dict(self.fields["kind"].choices)[data["kind"]])
         if data["relation"]:
             parts.append(f"Relation: {dict(self.fields['relation'].choices)[data['relation']]}")
+        if data["sources"]:
+            parts.append(dict(SOURCING)[data["sources"]])
         if data["q"]:
             parts.append(f"“{data['q']}”")
         return " · ".join(parts)
@@ -127,7 +138,8 @@ class ComparisonFilterForm(forms.Form):
     def narrows_cells(self):
         """Filters that hide some of a party's provisions inside a topic row, not just rows or
         columns: what a cell shows is then not all its party's documents hold on the topic."""
-        return self.searches or bool(self.cleaned_data.get("proposal"))
+        data = self.cleaned_data
+        return self.searches or bool(data.get("proposal") or data.get("sources"))
 
 
 class CompareForm(forms.Form):

@@ -420,6 +420,13 @@ class DemandQuerySet(models.QuerySet):
             .order_by("-rank", "code")
         )
 
+    def firsthand(self):
+        """Demands backed by at least one page that is neither an aggregator's nor a copy."""
+        firsthand = Citation.objects.filter(demand=models.OuterRef("pk")).exclude(
+            secondhand_sources("source__")
+        )
+        return self.filter(models.Exists(firsthand))
+
     def with_details(self):
         """Everything a demand's page, an export or the API shows, in a fixed number of queries.
 
@@ -701,13 +708,46 @@ def not_after_tomorrow(day, field, what):
     return {}
 
 
+# A citation marker's kind in one word, and the shape that shows it besides the word (not by
+# colour alone): the publisher's kind, or "copy" when the only page to open is a copy.
+COPY = "copy"
+MARKER_KINDS = {
+    "official": ("official", "■"),
+    "agency": ("agency", "●"),
+    "newspaper": ("newspaper", "▲"),
+    "analysis": ("analysis", "◆"),
+    "aggregator": ("aggregator", "○"),
+    COPY: ("copy", "◌"),
+}
+# What only carries what others wrote: a provision backed by nothing else says so.
+SECONDHAND = frozenset({"aggregator", COPY})
+
+
+def credit(publisher, copy_publisher):
+    return f"{publisher}, via {copy_publisher}" if copy_publisher else publisher
+
+
+def marker_kind(kind, only_on_copy):
+    return COPY if only_on_copy else kind
+
+
+def secondhand_sources(prefix=""):
+    """Q for sources only an aggregator or a copy stands for (prefix "source__" from a
+    citation)."""
+    return Q(**{f"{prefix}kind": "aggregator"}) | (
+        Q(**{f"{prefix}url": ""}) & ~Q(**{f"{prefix}archived_url": ""})
+    )
+
+
 class Source(Timestamped):
     class Kind(models.TextChoices):
-        PRIMARY = "primary", "Primary text"
-        STATE_MEDIA = "state-media", "State media"
-        OTHER_MEDIA = "other-media", "Other media"
-        THINK_TANK = "think-tank", "Think tank"
-        REPOST = "repost", "Repost / aggregator"
+        """What kind of publisher wrote the page: who a reader is trusting."""
+
+        OFFICIAL = "official", "Official text"
+        AGENCY = "agency", "News agency"
+        NEWSPAPER = "newspaper", "Newspaper or broadcaster"
+        ANALYSIS = "analysis", "Analysis"
+        AGGREGATOR = "aggregator", "Aggregator or mirror"
 
     slug = models.SlugField(unique=True, max_length=80)
     title = models.CharField(max_length=300)
@@ -715,11 +755,29 @@ class Source(Timestamped):
         default=False,
         help_text="Tick when the headline was not captured and the title is our description.",
     )
-    publisher = models.CharField(max_length=100)
+    publisher = models.CharField(
+        max_length=100,
+        help_text="Who wrote the page: the original publisher, also when it was read on a copy.",
+    )
+    short_name = models.CharField(
+        max_length=30,
+        blank=True,
+        default="",
+        help_text='The publisher as a citation marker names it, e.g. "ISW"; blank for the '
+        "publisher's name.",
+    )
+    copy_publisher = models.CharField(
+        max_length=100,
+        blank=True,
+        default="",
+        help_text="Where the page was read when it is another publisher's copy, e.g. \"HK "
+        'Business Wire" for a Reuters report; its address goes under the copy of the page.',
+    )
     url = HttpURLField(
         max_length=500,
         blank=True,
-        help_text="The page as published (http or https). Leave blank if no URL is known.",
+        help_text="The page as its publisher published it (http or https), never a copy's "
+        "address. Leave blank if no URL is known.",
     )
     url_note = models.CharField(
         max_length=300, blank=True, help_text="Why the URL is blank or what is odd about it."
@@ -744,7 +802,10 @@ class Source(Timestamped):
         ],
         help_text="ISO 639-1 code.",
     )
-    kind = models.CharField(max_length=20, choices=Kind)
+    kind = models.CharField(max_length=20, choices=Kind, help_text="The publisher's kind.")
+    state_media = models.BooleanField(
+        default=False, help_text="Tick when the publisher is owned or run by a state."
+    )
     reliability_note = models.TextField(blank=True)
     # What `manage.py check_links` found at the url and at the archived copy. Machine findings,
     # not curated data: no form edits them and the fixtures leave them out (serialize=False);
@@ -808,6 +869,12 @@ class Source(Timestamped):
                 "published: check both dates.",
             ),
             models.CheckConstraint(
+                condition=Q(copy_publisher="") | ~Q(archived_url=""),
+                name="source_copy_has_address",
+                violation_error_message="Give the address of the copy the page was read on "
+                "(Copy of the page), or leave where it was read blank.",
+            ),
+            models.CheckConstraint(
                 condition=Q(link_status__in=LinkStatus.values), name="source_link_status_valid"
             ),
             models.CheckConstraint(
@@ -849,6 +916,29 @@ class Source(Timestamped):
         if self.title_is_descriptive and self.title.isascii():
             return "en"
         return self.language
+
+    @property
+    def credit(self):
+        """Who wrote the page and, for a copy, where it was read: "Reuters, via HK Business
+        Wire"."""
+        return credit(self.publisher, self.copy_publisher)
+
+    @property
+    def only_on_copy(self):
+        """Whether the only page a reader can open is a copy: the publisher's own address is
+        not known."""
+        return not self.url and bool(self.archived_url)
+
+    @property
+    def marker_kind(self):
+        """The kind a citation marker shows: the publisher's, or "copy"."""
+        return marker_kind(self.kind, self.only_on_copy)
+
+    @property
+    def kind_label(self):
+        """The kind in words, "News agency, state media" for a state's."""
+        label = self.get_kind_display()
+        return f"{label}, state media" if self.state_media else label
 
     @property
     def link_is_dead(self):
@@ -976,14 +1066,35 @@ class Version(Timestamped):
     natural_key.dependencies = ["negotiations.disagreement"]
 
 
-class Marker(NamedTuple):
-    """A numbered link from a listed demand to one of its sources."""
+class Quote(NamedTuple):
+    """One quote a marker lists: where it is on its source's page on this site."""
 
-    href: str  # the quote on its source's page on this site
-    url: str  # the source itself (its copy when the original is dead), printed after the marker
-    publisher: str
-    title: str
+    href: str
     verified: bool  # whether the quote was re-checked against a copy of the page
+    locator: str
+
+
+class Marker(NamedTuple):
+    """A listed demand's link to one of its sources, with every quote it takes from it."""
+
+    href: str  # the source's page on this site
+    url: str  # the page to read: the publisher's, or its copy when that is all there is
+    url_is_copy: bool  # whether `url` is the copy's address, never to be shown as the publisher's
+    credit: str  # "Reuters, via HK Business Wire"
+    name: str  # the publisher, short
+    kind: str  # official, agency, newspaper, analysis, aggregator or copy (MARKER_KINDS)
+    state_media: bool
+    title: str
+    published: datetime.date | None
+    quotes: list  # [Quote, …] in citation order
+
+    @property
+    def verified(self):
+        return all(quote.verified for quote in self.quotes)
+
+    @property
+    def secondhand(self):
+        return self.kind in SECONDHAND
 
 
 class CitationQuerySet(models.QuerySet):
@@ -1007,33 +1118,55 @@ class CitationQuerySet(models.QuerySet):
         return self.filter(found).annotate(quote_marked=F("quote"))
 
     def markers(self):
-        """{demand id: [Marker, …]} in citation order.
+        """{demand id: [Marker, …]}: one marker per source, in the order of each source's
+        first quote, listing its quotes.
 
         Tuples rather than a Citation and a Source instance per marker: the comparison page
-        shows some 300 markers, and building those instances took six times as long.
+        shows some 300 quotes, and building those instances took six times as long.
         """
         hrefs = {}  # each source's page, reversed once
-        by_demand = defaultdict(list)
-        rows = self.values_list(
+        by_demand = defaultdict(dict)
+        rows = self.order_by("demand", "order", "pk").values_list(
             "demand",
             "pk",
             "quote_verified",
+            "locator",
             "source__slug",
             "source__url",
             "source__archived_url",
             "source__link_status",
             "source__publisher",
+            "source__short_name",
+            "source__copy_publisher",
+            "source__kind",
+            "source__state_media",
             "source__title",
+            "source__published",
         )
-        for demand, pk, verified, slug, url, archived_url, link, publisher, title in rows:
+        for row in rows:
+            demand, pk, verified, locator, slug, url, archived_url, link, *rest = row
+            publisher, short, copy, kind, state, title, published = rest
             if slug not in hrefs:
                 hrefs[slug] = reverse("source", args=[slug])
-            href = f"{hrefs[slug]}#citation-{pk}"
-            # A dead original sends the reader to the copy, when there is one.
-            address = archived_url or url if link == LinkStatus.DEAD else url or archived_url
-            marker = Marker(href, address, publisher, title, verified)
-            by_demand[demand].append(marker)
-        return by_demand
+            markers = by_demand[demand]
+            if slug not in markers:
+                # A dead original sends the reader to the copy, when there is one.
+                dead = link == LinkStatus.DEAD
+                address = archived_url or url if dead else url or archived_url
+                markers[slug] = Marker(
+                    hrefs[slug],
+                    address,
+                    address != url,
+                    credit(publisher, copy),
+                    short or publisher,
+                    marker_kind(kind, not url and bool(archived_url)),
+                    state,
+                    title,
+                    published,
+                    [],
+                )
+            markers[slug].quotes.append(Quote(f"{hrefs[slug]}#citation-{pk}", verified, locator))
+        return defaultdict(list, {demand: list(m.values()) for demand, m in by_demand.items()})
 
 
 class Citation(Timestamped):

@@ -484,12 +484,23 @@ def topic_detail(request, slug):
     return render(request, template, context)
 
 
+# Source kinds' former values, each with the kind its sources mostly became.
+FORMER_KINDS = {
+    "independent": Source.Kind.NEWSPAPER,
+    "other-media": Source.Kind.NEWSPAPER,
+    "state-media": Source.Kind.AGENCY,
+    "primary": Source.Kind.OFFICIAL,
+    "think-tank": Source.Kind.ANALYSIS,
+    "repost": Source.Kind.AGGREGATOR,
+}
+
+
 @require_safe
 def source_list(request):
-    if request.GET.get("kind") == "independent":
-        # The kind's value until it was named for its label: shared addresses still open.
+    if request.GET.get("kind") in FORMER_KINDS:
+        # A kind's value before sources were kinded by publisher: shared addresses still open.
         query = request.GET.copy()
-        query["kind"] = Source.Kind.OTHER_MEDIA
+        query["kind"] = FORMER_KINDS[query["kind"]]
         return redirect(f"{request.path}?{query.urlencode()}", permanent=True)
     form = SourceFilterForm(request.GET)
     sources = Source.objects.annotate(citation_count=Count("citations"))

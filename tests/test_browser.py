@@ -378,14 +378,29 @@ def test_a_failed_back_says_so(site, page: Page):
     expect(page.locator("#main")).to_have_class(re.compile(r"\bis-stale\b"))
 
 
-def test_citation_marker_leads_to_the_source_page(site, page: Page):
+def test_citation_marker_leads_to_the_quote_with_its_publisher_date_and_address(site, page: Page):
     page.goto(site.url + "/?topic=nuclear")
-    marker = page.locator("a.cite").first
-    name = marker.get_attribute("title").split(":")[0]
-    marker.click()
+    sources = page.locator("details.sources").first
+    sources.locator("summary").click()
+    entry = sources.locator(".source-list li").first
+    credit = entry.locator("a").first.inner_text()
+    entry.get_by_role("link", name="quote 1").click()
     expect(page).to_have_url(re.compile(r"/sources/[\w-]+/#citation-\d+$"))
-    expect(page.locator("dl.facts")).to_contain_text(name)
     expect(page.locator("li:target blockquote")).to_be_in_viewport()  # the quote itself
+    origin = page.locator("li:target .quote-source")
+    expect(origin).to_be_in_viewport()  # with who published it, when, and where to read it
+    expect(origin).to_contain_text(credit)
+    expect(origin).to_contain_text("2025")
+
+
+def test_a_cards_source_markers_are_one_tab_stop(site, page: Page):
+    page.goto(site.url + "/?topic=ceasefire")
+    page.locator(".demand-summary a").first.focus()
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.closest('details.sources') !== null")
+    assert focused  # the card's sources, as one stop
+    page.keyboard.press("Tab")  # past every marker of that card at once
+    assert page.evaluate("document.activeElement.closest('.demand-summary') !== null")
 
 
 def test_keyboard_alone_reaches_every_control(site, page: Page):

@@ -95,14 +95,16 @@ def test_citation_markers_link_to_their_quote_on_the_source_page(client):
     assert escape(citation.quote) in quoted
 
 
-def test_a_marker_says_when_its_quote_was_not_re_checked(client):
+def test_a_marker_says_in_words_when_its_quote_was_not_re_checked(client):
     html = client.get("/", {"topic": "ceasefire"}).content.decode()
     citation = Citation.objects.get(demand__code="UA-T-1", source__publisher="Kyiv Independent")
     assert not citation.quote_verified
-    marker = re.search(rf'<a [^>]*href="[^"]*#citation-{citation.pk}"[^>]*>', html).group()
-    assert 'class="cite cite--unverified"' in marker
-    assert 'aria-label="Source 1: Kyiv Independent (quote not re-verified)"' in marker
-    page = client.get(marker.split('href="')[1].split("#")[0]).content.decode()
+    card = card_of(html, "UA-T-1")
+    chip = re.search(r'<span class="cite [^"]*cite--unverified">.*?</span></span>', card).group()
+    assert "Kyiv Independent" in chip and "(quote not re-verified)" in chip
+    link = re.search(rf'<a href="([^"]*#citation-{citation.pk})">quote \d+</a>([^<·]*)', card)
+    assert "(not re-verified)" in link.group(2)
+    page = client.get(link.group(1).split("#")[0]).content.decode()
     quoted = re.search(rf'<li id="citation-{citation.pk}">.*?</li>', page, re.S).group()
     assert "quote not re-verified" in quoted
 
@@ -113,19 +115,81 @@ def test_a_demand_card_without_its_citation_markers_fails_loudly():
         render_to_string("negotiations/_demand.html", {"demand": demand, "tag": "p"})
 
 
-def test_citation_markers_are_numbered_and_escape_what_sources_say(client):
+def card_of(html, code):
+    """One demand's card on a page."""
+    start = html.index(f'<a href="/demands/{code}/">')
+    return html[start : html.index("</article>", start)]
+
+
+def test_a_marker_names_its_publisher_and_kind_in_words_and_shape(client):
+    html = client.get("/", {"topic": "nuclear"}).content.decode()
+    card = card_of(html, "RU-I-4")
+    assert (
+        '<span class="cite cite--agency"><span class="cite-shape" aria-hidden="true">●</span> '
+        'TASS <span class="cite-kind">state agency</span></span>'
+    ) in card
+    assert '<span class="cite-kind">copy</span>' in card  # The Moscow Times, read on a copy
+    assert "The Moscow Times</a> (copy), " in card  # its copy rewords it: no \"via\"
+    # The copy's address is given as a copy's, never as the publisher's.
+    assert '<a class="external" href="https://world-news.vip/?p=5823"' in card
+    assert ">copy at world-news.vip</a>" in card
+
+
+def test_one_marker_per_source_lists_each_of_its_quotes(client):
+    html = client.get("/", {"topic": "ceasefire"}).content.decode()
+    card = card_of(html, "RU-II-O1")
+    assert card.count('<span class="cite-shape"') == 2  # TASS twice and Sputnik: two sources
+    tass = re.search(r'<li><a href="/sources/tass-1967401/">TASS</a>.*?</li>', card).group()
+    pks = Citation.objects.filter(demand__code="RU-II-O1", source__slug="tass-1967401")
+    for number, pk in enumerate(pks.values_list("pk", flat=True), 1):
+        assert f'<a href="/sources/tass-1967401/#citation-{pk}">quote {number}</a>' in tass
+    assert "(state agency), 2 Jun 2025" in tass
+    assert '<a class="external" href="https://tass.com/politics/1967401"' in tass
+
+
+def test_a_cards_sources_are_one_disclosure_so_one_tab_stop(client):
+    html = client.get("/").content.decode()
+    card = card_of(html, "RU-I-4")
+    sources = re.search(r'<details class="sources"><summary>(.*?)</summary>', card).group(1)
+    assert "<a " not in sources  # the markers themselves are no tab stops
+
+
+def test_markers_escape_what_sources_say(client):
     source = Source.objects.get(slug="tass-1967385")
-    source.title = '<b>"Section I" & more</b>'
+    source.short_name = '<b>"TASS" & co</b>'
     source.save()
     html = client.get("/", {"topic": "nuclear"}).content.decode()
-    pk = Citation.objects.get(demand__code="RU-I-4", source=source).pk
-    assert (
-        f'<a class="cite" href="/sources/tass-1967385/#citation-{pk}"'
-        ' data-url="https://tass.com/politics/1967385"'
-        ' title="TASS: &lt;b&gt;&quot;Section I&quot; &amp; more&lt;/b&gt;"'
-        ' aria-label="Source 1: TASS">1</a>'
-    ) in html
+    assert "&lt;b&gt;&quot;TASS&quot; &amp; co&lt;/b&gt;" in html
     assert "<b>" not in html
+
+
+def test_a_provision_backed_only_by_aggregators_or_copies_says_so_and_can_be_hidden(client):
+    secondhand = set(Demand.objects.values_list("code", flat=True)) - set(
+        Demand.objects.firsthand().values_list("code", flat=True)
+    )
+    assert secondhand  # e.g. a provision seen only in a seed read on a copy
+    code = sorted(secondhand)[0]
+    topic = Demand.objects.get(code=code).topic.slug
+    html = client.get("/", {"topic": topic}).content.decode()
+    assert "Backed only by aggregators or copies." in card_of(html, code)
+    firsthand = client.get("/", {"topic": topic, "sources": "firsthand"})
+    assert f'<a href="/demands/{code}/">' not in firsthand.content.decode()
+    assert "Not only aggregators or copies" in firsthand.content.decode()  # the menu keeps it
+    shown = Demand.objects.filter(topic__slug=topic).exclude(code__in=secondhand)
+    assert f'<a href="/demands/{shown.first().code}/">' in firsthand.content.decode()
+    assert client.get("/", {"sources": "nonsense"}).status_code == 400
+
+
+def test_every_page_with_markers_explains_them(client):
+    for path in ("/", "/topics/ceasefire/", "/proposals/ru-memorandum/", "/search/?q=ceasefire"):
+        html = client.get(path).content.decode()
+        assert 'class="marker-legend"' in html, path
+        assert "a dashed frame, a quote not re-verified" in html, path
+
+
+def test_hiding_second_hand_provisions_keeps_the_query_count(client, django_assert_num_queries):
+    with django_assert_num_queries(HOME_QUERIES):
+        client.get(reverse("home"), {"sources": "firsthand"})
 
 
 @pytest.mark.parametrize(

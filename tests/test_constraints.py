@@ -16,7 +16,7 @@ def make_source(**fields):
         "publisher": "Test",
         "url": "https://example.org/page",
         "accessed": "2026-11-22",
-        "kind": Source.Kind.OTHER_MEDIA,
+        "kind": Source.Kind.NEWSPAPER,
     }
     return Source(**(defaults | fields))
 

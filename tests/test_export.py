@@ -79,11 +79,36 @@ def test_detail_list_exports_match_the_page(client, url):
 
 
 def test_source_list_export(client):
-    rows = csv_rows(client.get(reverse("sources"), {"kind": "state-media", "format": "csv"}))
+    rows = csv_rows(client.get(reverse("sources"), {"kind": "agency", "format": "csv"}))
     assert list(rows[0]) == SOURCE_COLUMNS
     assert {row["slug"] for row in rows} == set(
-        Source.objects.filter(kind="state-media").values_list("slug", flat=True)
+        Source.objects.filter(kind="agency").values_list("slug", flat=True)
     )
+    reuters = next(row for row in rows if row["slug"].startswith("hk-business-wire"))
+    assert reuters["credit"] == "Reuters, via HK Business Wire"
+    assert reuters["url"] == "" and reuters["read_on_copy"] == "yes"
+    assert (
+        reuters["archived_url"]
+        == "https://hkbusinesswire.com/russia-sets-out-strict-terms-at-peace-talks"
+    )
+    tass = next(row for row in rows if row["slug"] == "tass-1967385")
+    assert tass["state_media"] == "yes" and tass["credit"] == "TASS"
+
+
+def test_no_export_gives_a_copys_address_as_the_publishers(client):
+    """A page read on a copy: the CSV cell and the JSON say "copy", never the publisher's URL."""
+    rows = csv_rows(client.get("/", {"topic": "ceasefire", "format": "csv"}))
+    copies = set(Source.objects.exclude(archived_url="").values_list("archived_url", flat=True))
+    for row in rows:
+        assert not copies & set(row["source_urls"].split(" | ")), row["code"]
+    cell = " ".join(row["citations"] for row in rows)
+    assert "Institute for the Study of War, via BCFA USA: “" in cell
+    assert "<copy: https://bcfausa.org/" in cell
+    data = json.loads(client.get("/", {"topic": "ceasefire", "format": "json"}).content)
+    isw = next(c for d in data for c in d["citations"] if c["source"].startswith("isw-russian"))
+    assert isw["url"] == "" and isw["archived_url"].startswith("https://bcfausa.org/")
+    assert isw["credit"] == "Institute for the Study of War, via BCFA USA"
+    assert any(isw["archived_url"] in d["copy_urls"] for d in data)
 
 
 @pytest.mark.parametrize("kind", ["provision", "relation", "disagreement"])

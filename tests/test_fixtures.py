@@ -156,6 +156,34 @@ def test_seed_sources_say_what_is_unknown_instead_of_inventing_it():
     assert isw.url == "" and isw.url_note
 
 
+def test_no_source_gives_a_copys_or_a_crawlers_address_as_the_publishers():
+    for source in Source.objects.all():
+        assert "/nobot/" not in source.url and ".staging." not in source.url, source.slug
+        # Every address, the copy's too, is one the research recorded, never a guessed one.
+        assert source.archived_url in DOSSIER, source.archived_url
+    copies = {
+        "hk-business-wire-russia-sets-out-strict-terms-at-peace-talks": (
+            "Reuters, via HK Business Wire"
+        ),
+        "darakchi-200895": "Reuters, via Darakchi",
+        "isw-russian-offensive-campaign-assessment-2025-06-02": (
+            "Institute for the Study of War, via BCFA USA"
+        ),
+        "bss-279566": "AFP, via BSS",
+        "shanghai-daily-2505164726": "Xinhua, via Shanghai Daily",
+    }
+    for slug, credit in copies.items():
+        source = Source.objects.get(slug=slug)
+        assert source.credit == credit
+        assert source.url == "" and source.only_on_copy, slug  # the copy is kept as the copy
+
+
+def test_the_memorandums_quotes_from_tass_carry_their_locators():
+    tass = Citation.objects.filter(source__publisher="TASS", demand__code__startswith="RU-")
+    assert tass.exists()
+    assert not tass.filter(locator="").exists()
+
+
 def test_every_source_url_is_http_or_https():
     for source in Source.objects.all():
         for url in (source.url, source.archived_url):

@@ -563,29 +563,34 @@ def test_a_revert_page_leaves_out_rows_saved_with_that_version_or_restored_as_th
         assert reverse("admin:negotiations_citation_history", args=[other.pk]) not in html
 
 
-def test_renaming_a_source_kind_renames_its_history_too_and_back():
+def test_kinding_sources_by_publisher_moves_their_history_too_and_back():
     from django.apps import apps
 
     migration = importlib.import_module(
-        "negotiations.migrations.0012_source_kind_other_media_value"
+        "negotiations.migrations.0014_source_publisher_kind_and_copies"
     )
-    source = Source.objects.filter(kind="other-media").first()
-    rows = source.history.count()
-    forward = migration.rename("other-media", "independent")  # as before the migration
-    forward(apps, None)
-    assert source.history.filter(kind="independent").count() == rows
+    tass = Source.objects.get(slug="tass-1967385")
+    nsn = Source.objects.get(slug="nsn-medinskii-rf-i-ukraina-obmenyautsya-molodymi-soldatami")
+    rows = tass.history.count(), nsn.history.count()
     version = data_version()[0]
-    migration.rename("independent", "other-media")(apps, None)
-    assert not Source.objects.filter(kind="independent").exists()
-    assert not Source.history.filter(kind="independent").exists()
-    assert source.history.filter(kind="other-media").count() == rows
-    assert data_version()[0] == version + 1  # pages cached with the old value are dropped
+    migration.backward(apps, None)  # as before the migration
+    assert tass.history.filter(kind="state-media").count() == rows[0]
+    assert nsn.history.filter(kind="other-media").count() == rows[1]
+    assert not Source.history.filter(kind__in=["agency", "newspaper"]).exists()
+    migration.forward(apps, None)
+    tass.refresh_from_db()
+    assert (tass.kind, tass.state_media) == ("agency", True)
+    assert tass.history.filter(kind="agency", state_media=True).count() == rows[0]
+    assert nsn.history.filter(kind="newspaper", state_media=False).count() == rows[1]
+    assert not Source.history.filter(kind__in=migration.FORWARD).exists()
+    assert data_version()[0] == version + 2  # pages cached with the old values are dropped
 
 
 def test_a_demands_page_links_to_its_own_changes_quotes_and_numbers_included(client):
     demand = Demand.objects.get(code="RU-I-4")
     citation = demand.citations.first()
-    citation.locator = "para. 4, first quote"
+    before = citation.locator
+    citation.locator += " (edited)"
     citation.save()
     page = client.get(demand.get_absolute_url()).content.decode()
     assert '<a href="/changes/?demand=RU-I-4">its changes</a>' in page
@@ -596,7 +601,7 @@ def test_a_demands_page_links_to_its_own_changes_quotes_and_numbers_included(cli
         + Parameter.history.filter(demand_id=demand.pk).count()
     )
     assert f"Changes 1–{expected} of {expected}, newest first." in html
-    assert "Changed citation “" in html and "locator: para. 4 → para. 4, first quote" in html
+    assert "Changed citation “" in html and f"locator: {before} → {before} (edited)" in html
     assert "Added demand RU-I-4." in html
     assert "Added demand RU-I-5." not in html
 

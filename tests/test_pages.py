@@ -102,7 +102,7 @@ def test_topic_page_shows_both_sides_relation_and_disagreements(client):
 
 
 def test_source_list_filters_by_kind_and_publisher(client):
-    html = client.get(reverse("sources"), {"kind": "state-media"}).content.decode()
+    html = client.get(reverse("sources"), {"kind": "agency"}).content.decode()
     assert '<th scope="row">TASS</th>' in html
     assert '<th scope="row">Kyiv Independent</th>' not in html
     html = client.get(reverse("sources"), {"publisher": "Kyiv Independent"}).content.decode()
@@ -115,8 +115,8 @@ def test_source_menus_offer_only_what_some_source_has_in_the_tables_order(client
     form = client.get(reverse("sources")).context["form"]
     kinds = [value for value, _ in form.fields["kind"].choices[1:]]
     assert kinds == [kind for kind in Source.Kind.values if Source.objects.filter(kind=kind)]
-    assert "primary" not in kinds  # no primary text is public: the menu does not promise one
-    assert "other-media" in kinds  # the value says what the label says, not "independent"
+    assert "official" not in kinds  # no official text is public: the menu does not promise one
+    assert kinds == ["agency", "newspaper", "analysis", "aggregator"]
     publishers = [value for value, _ in form.fields["publisher"].choices[1:]]
     table = list(dict.fromkeys(Source.objects.values_list("publisher", flat=True)))
     assert publishers == table
@@ -124,16 +124,19 @@ def test_source_menus_offer_only_what_some_source_has_in_the_tables_order(client
 
 
 def test_a_kind_no_source_has_yet_is_an_empty_list_not_an_error(client):
-    response = client.get(reverse("sources"), {"kind": "primary"})
+    response = client.get(reverse("sources"), {"kind": "official"})
     assert response.status_code == 200
-    assert '<option value="primary" selected>Primary text</option>' in response.content.decode()
+    assert '<option value="official" selected>Official text</option>' in response.content.decode()
     assert "No source matches this filter" in response.content.decode()
 
 
 def test_an_address_with_the_kinds_old_value_opens_the_same_list(client):
     response = client.get(reverse("sources"), {"kind": "independent", "publisher": "NSN"})
     assert response.status_code == 301
-    assert response["Location"] == "/sources/?kind=other-media&publisher=NSN"
+    assert response["Location"] == "/sources/?kind=newspaper&publisher=NSN"
+    response = client.get(reverse("sources"), {"kind": "state-media"})
+    assert response.status_code == 301
+    assert response["Location"] == "/sources/?kind=agency"
 
 
 def test_a_title_in_another_language_says_which(client):

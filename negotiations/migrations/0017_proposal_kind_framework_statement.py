@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("negotiations", "0013_sources_by_publisher_whatever_its_case"),
+        ("negotiations", "0014_source_publisher_kind_and_copies"),
     ]
 
     operations = [
