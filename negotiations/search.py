@@ -3,7 +3,7 @@
 A provision is found when the whole query matches one of three texts: its own words (code,
 summary, paraphrase), its topic's name with the topic's aliases, or one of its quotes. A
 source's name or our description of a page never finds a provision: those describe the
-source, not what the provision says.
+source, not what the provision says: the search page lists such sources apart.
 
 The query is read as PostgreSQL's web search reads it (words, "phrases", `or`, -excluded), then
 capped at MAX_TERMS distinct terms, and each term widened to its variant spellings (ALIASES) and
@@ -28,9 +28,9 @@ from typing import NamedTuple
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
 from django.db import connections, models
 from django.db.models import Case, F, FloatField, Q, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Lower
 
-from negotiations.models import MARK_END, MARK_START, Citation, Topic
+from negotiations.models import MARK_END, MARK_START, Citation, Source, Topic
 
 # At most this many distinct terms of a query count; the rest are ignored. A reader's query
 # rarely has more than five; the cap is what bounds the cost of any query.
@@ -68,6 +68,10 @@ TOPIC_ALIASES = {
     "reparations": "compensation",
     "process": "peace treaty negotiations",
 }
+
+# The search page lists at most this many sources whose publisher or title match, apart from
+# the provisions.
+SOURCES_SHOWN = 20
 
 # How much a match weighs in the rank, by where it is. PostgreSQL adds its own measure of the
 # own words' and quote's match (ts_rank, with the summary above the paraphrase); SQLite counts
@@ -242,15 +246,19 @@ def _words(demands, alternatives):
         .values("pk")
     )
     wanted = [term for terms in alternatives for term in terms if not term.excluded]
-    rank = Case(When(pk__in=quoted, then=Value(QUOTE_WEIGHT)), default=Value(0.0)) + Case(
-        When(topic__in=topics, then=Value(TOPIC_WEIGHT)), default=Value(0.0)
-    )
+    # Each term found in the own words counts, where they hold the query (as on PostgreSQL).
+    own_rank = Value(0.0)
     for term in wanted:
-        rank += Case(
+        own_rank += Case(
             When(words_match([[term]], ["code", "summary"]), then=Value(SUMMARY_WEIGHT)),
             When(words_match([[term]], ["paraphrase"]), then=Value(PARAPHRASE_WEIGHT)),
             default=Value(0.0),
         )
+    rank = (
+        Case(When(own, then=own_rank), default=Value(0.0))
+        + Case(When(pk__in=quoted, then=Value(QUOTE_WEIGHT)), default=Value(0.0))
+        + Case(When(topic__in=topics, then=Value(TOPIC_WEIGHT)), default=Value(0.0))
+    )
     return (
         demands.filter(own | Q(pk__in=quoted) | Q(topic__in=topics))
         .annotate(
@@ -275,3 +283,18 @@ def find_citations(citations, text):
             quote_marked=SearchHeadline("quote", query, highlight_all=True, **MARKS)
         )
     return citations.filter(words_match(alternatives, ["quote"])).annotate(quote_marked=F("quote"))
+
+
+def find_sources(text):
+    """The sources whose publisher or title hold the query, by publisher: the search page lists
+    them apart, as sources, since their names find no provision."""
+    alternatives = parse(text)
+    if not alternatives:
+        return Source.objects.none()
+    sources = Source.objects.order_by(Lower("publisher"), "title")
+    if is_postgresql(sources):
+        document = SearchVector("publisher", "title", config="english")
+        sources = sources.annotate(document=document).filter(document=full_text_query(alternatives))
+    else:
+        sources = sources.filter(words_match(alternatives, ["publisher", "title"]))
+    return sources[:SOURCES_SHOWN]

@@ -58,6 +58,15 @@ def card(html, code):
     return article
 
 
+def test_sources_whose_name_matches_are_listed_apart_from_the_provisions(client):
+    html = client.get(reverse("search"), {"q": "Sputnik"}).content.decode()
+    assert "0 provisions match “Sputnik”." in html
+    assert "No provision matches “Sputnik”." in html
+    sources = html.split('<h2 id="group-sources">Sources</h2>')[1]
+    assert re.search(r'<li><a href="/sources/[^"]+/"><mark>Sputnik</mark></a>: ', sources)
+    assert "/demands/" not in sources
+
+
 def test_a_result_found_by_its_quote_shows_which(client):
     html = client.get(reverse("search"), {"q": "Kiev"}).content.decode()
     found = card(html, "RU-II-O2-10")
@@ -214,3 +223,13 @@ def test_only_the_first_terms_of_a_long_query_count():
     assert codes(" ".join(terms)) == codes(" ".join([*terms, "Orthodox"])) == []
     assert codes(" ".join(["Orthodox", *terms[1:], "word0"])) == []
     assert codes(" ".join(["Orthodox"] * 40)) == codes("Orthodox") == ["RU-I-11"]
+
+
+def test_phrases_alternatives_and_exclusions_read_alike_on_both_databases():
+    assert codes('"100 days"')[0] == "RU-II-O2-9"
+    assert "RU-II-O2-9" in codes("days 100") and codes('"days 100"') == []
+    either = codes("truce or satellite")
+    assert {"RU-III-2", "RU-II-O2-3"} <= set(either)
+    assert "RU-II-O2-3" not in codes("truce")
+    assert codes("satellite") == ["RU-II-O2-3"] and codes("satellite -intelligence") == []
+    assert "RU-PT-4" in codes("sanctions") and "RU-PT-4" not in codes("sanctions -assets")
