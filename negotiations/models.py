@@ -10,9 +10,7 @@ import datetime
 from collections import defaultdict
 from typing import NamedTuple
 
-from django.contrib.postgres.search import (
-    SearchVectorField,
-)
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.validators import MaxValueValidator, RegexValidator, URLValidator, validate_slug
 from django.db import models

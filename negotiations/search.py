@@ -2,8 +2,8 @@
 
 A provision is found when the whole query matches one of three texts: its own words (code,
 summary, paraphrase), its topic's name with the topic's aliases, or one of its quotes. A
-source's name or our description of a page never finds a provision: those describe the
-source, not what the provision says: the search page lists such sources apart.
+source's name or our description of a page never finds a provision, since those describe the
+source, not what the provision says; the search page lists such sources apart.
 
 The query is read as PostgreSQL's web search reads it (words, "phrases", `or`, -excluded), then
 capped at MAX_TERMS distinct terms, and each term widened to its variant spellings (ALIASES) and
@@ -66,7 +66,7 @@ TOPIC_ALIASES = {
     "political-order": "vote legitimacy",
     "identity": "Nazism nationalism church",
     "reparations": "compensation",
-    "process": "peace treaty negotiations",
+    "process": "negotiations talks",
 }
 
 # The search page lists at most this many sources whose publisher or title match, apart from

@@ -6,8 +6,8 @@ import time
 import pytest
 from django.urls import reverse
 
-from negotiations.models import Citation, Demand
-from negotiations.search import MAX_TERMS
+from negotiations.models import Citation, Demand, Topic
+from negotiations.search import MAX_TERMS, TOPIC_ALIASES
 
 pytestmark = pytest.mark.django_db
 
@@ -181,6 +181,14 @@ def test_variant_spellings_find_the_same_provisions_in_the_same_order(spellings)
     assert first
     for other in others:
         assert other == first
+
+
+@pytest.mark.parametrize(("slug", "aliases"), TOPIC_ALIASES.items())
+def test_each_alias_of_a_topic_finds_its_provisions(slug, aliases):
+    topic = Topic.objects.get(slug=slug)  # a renamed topic must take its aliases along
+    provisions = {demand.code for demand in topic.demands.all()}
+    for alias in aliases.split():
+        assert provisions <= set(codes(alias)), alias
 
 
 def test_a_variant_spelling_is_marked_where_it_is_found(client):
