@@ -10,18 +10,12 @@ import datetime
 from collections import defaultdict
 from typing import NamedTuple
 
-from django.contrib.postgres.search import (
-    SearchHeadline,
-    SearchQuery,
-    SearchRank,
-    SearchVector,
-    SearchVectorField,
-)
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.validators import MaxValueValidator, RegexValidator, URLValidator, validate_slug
-from django.db import connections, models
-from django.db.models import F, FloatField, Q, Subquery, Value
-from django.db.models.functions import Coalesce, Length, Lower, Trim
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Length, Lower, Trim
 from django.db.models.lookups import GreaterThan, LessThanOrEqual
 from django.urls import reverse
 from django.utils import timezone
@@ -314,21 +308,6 @@ class Option(Timestamped):
     natural_key.dependencies = ["negotiations.section"]
 
 
-def web_search(text):
-    """A reader's search as PostgreSQL understands it: words, "phrases", or, -excluded."""
-    return SearchQuery(text, search_type="websearch", config="english")
-
-
-# How a headline marks its matches (see MARK_START).
-MARKS = {"config": "english", "start_sel": MARK_START, "stop_sel": MARK_END}
-
-
-def sources_matching(query):
-    """The sources whose title or publisher match a PostgreSQL SearchQuery."""
-    document = SearchVector("title", "publisher", config="english")
-    return Source.objects.annotate(document=document).filter(document=query)
-
-
 class DemandQuerySet(models.QuerySet):
     def get_by_natural_key(self, code):
         return self.get(code=code)
@@ -339,86 +318,15 @@ class DemandQuerySet(models.QuerySet):
         return self.filter(Q(topic=topic) | Q(pk__in=secondary.values("demand")))
 
     def search(self, text):
-        """Demands matching every word, best first, with `summary_marked` and
-        `paraphrase_marked` annotations in which the matches sit between MARK_START and
-        MARK_END, and `own_match`: whether its own words matched, not only its quotes' or
-        sources'.
+        """Demands whose own words, topic or quotes hold the query, best first (see search.py).
 
-        PostgreSQL: full-text search with stemming over the demand, its quotes and its
-        sources, using the indexed search vectors. SQLite: every word, case-insensitive,
-        anywhere in the same fields, ranked by where it matched.
+        Annotated with `rank`, `summary_marked` and `paraphrase_marked` (on PostgreSQL the
+        matches sit between MARK_START and MARK_END) and `own_match`: whether its own words
+        matched, not only its quotes' or its topic's.
         """
-        if connections[self.db].vendor == "postgresql":
-            return self._search_postgresql(text)
-        return self._search_words(text)
+        from negotiations.search import find_demands  # search.py builds on these models
 
-    def _search_postgresql(self, text):
-        query = web_search(text)
-        quotes = Citation.objects.filter(search_vector=query)
-        sources = Citation.objects.filter(source__in=sources_matching(query))
-        best_quote = (
-            quotes.filter(demand=models.OuterRef("pk"))
-            .annotate(rank=SearchRank(F("search_vector"), query))
-            .order_by("-rank")
-            .values("rank")[:1]
-        )
-        return (
-            self.filter(
-                Q(search_vector=query)
-                | Q(pk__in=quotes.values("demand"))
-                | Q(pk__in=sources.values("demand"))
-            )
-            .annotate(
-                rank=SearchRank(F("search_vector"), query)
-                + Coalesce(Subquery(best_quote, output_field=FloatField()), Value(0.0)) / 2,
-                # Found by its own words, not only its quotes' or sources' (the headlines mark
-                # excluded words too, so their marks cannot tell).
-                own_match=models.ExpressionWrapper(
-                    Q(search_vector=query), output_field=models.BooleanField()
-                ),
-                summary_marked=SearchHeadline("summary", query, highlight_all=True, **MARKS),
-                paraphrase_marked=SearchHeadline(
-                    "paraphrase", query, max_words=35, min_words=15, **MARKS
-                ),
-            )
-            .order_by("-rank", "code")
-        )
-
-    def _search_words(self, text):
-        words = text.split()
-        own = Q()
-        for word in words:
-            own |= Q(summary__icontains=word) | Q(paraphrase__icontains=word)
-        demands = self
-        for word in words:
-            demands = demands.filter(
-                Q(code__icontains=word)
-                | Q(summary__icontains=word)
-                | Q(paraphrase__icontains=word)
-                | Q(citations__quote__icontains=word)
-                | Q(citations__source__title__icontains=word)
-                | Q(citations__source__publisher__icontains=word)
-            )
-        # Rank by where the words are: the summary counts most, then the paraphrase.
-        rank = Value(0)
-        for word in words:
-            rank = rank + models.Case(
-                models.When(summary__icontains=word, then=Value(3)),
-                models.When(paraphrase__icontains=word, then=Value(2)),
-                default=Value(1),
-            )
-        pks = demands.values("pk")
-        return (
-            self.filter(pk__in=pks)
-            .annotate(
-                rank=rank,
-                # A word the card shows marked (the template marks each word where it occurs).
-                own_match=models.ExpressionWrapper(own, output_field=models.BooleanField()),
-                summary_marked=F("summary"),
-                paraphrase_marked=F("paraphrase"),
-            )
-            .order_by("-rank", "code")
-        )
+        return find_demands(self, text)
 
     def firsthand(self):
         """Demands backed by at least one page that is neither an aggregator's nor a copy."""
@@ -1099,23 +1007,12 @@ class Marker(NamedTuple):
 
 class CitationQuerySet(models.QuerySet):
     def matching(self, text):
-        """The citations whose quote, or whose source's title or publisher, hold a search's
-        words, as DemandQuerySet.search() finds them, with the quote as `quote_marked` (on
-        PostgreSQL with its matches marked): what shows why a demand was found when its own
-        words do not."""
-        if connections[self.db].vendor == "postgresql":
-            query = web_search(text)
-            return self.filter(
-                Q(search_vector=query) | Q(source__in=sources_matching(query))
-            ).annotate(quote_marked=SearchHeadline("quote", query, highlight_all=True, **MARKS))
-        found = Q()
-        for word in text.split():
-            found |= (
-                Q(quote__icontains=word)
-                | Q(source__title__icontains=word)
-                | Q(source__publisher__icontains=word)
-            )
-        return self.filter(found).annotate(quote_marked=F("quote"))
+        """The citations whose quote holds a search's words, as DemandQuerySet.search() finds
+        them, with the quote as `quote_marked` (on PostgreSQL with its matches marked): what
+        shows why a demand was found when its own words do not."""
+        from negotiations.search import find_citations  # search.py builds on these models
+
+        return find_citations(self, text)
 
     def markers(self):
         """{demand id: [Marker, …]}: one marker per source, in the order of each source's

@@ -44,6 +44,7 @@ from negotiations.models import (
     Topic,
     Version,
 )
+from negotiations.search import find_sources
 
 
 def _citations():
@@ -247,7 +248,7 @@ def search(request):
     fmt = exports.requested_format(request)
     if fmt is None:
         return exports.bad_format()
-    groups, count, status = [], 0, 200
+    groups, count, status, sources = [], 0, 200, []
     if not form.is_valid():
         if fmt != "html":
             return exports.bad_filters(form)
@@ -265,6 +266,8 @@ def search(request):
                 for party, items in groupby(in_topic, key=lambda d: d.section.proposal.party)
             ]
             groups.append({"topic": topic, "parties": parties})
+        if fmt == "html":
+            sources = list(find_sources(form.cleaned_data["q"]))
     if fmt != "html" and status == 200:
         shown = [
             exports.demand_row(request, demand)
@@ -278,6 +281,7 @@ def search(request):
         "form": form,
         "groups": groups,
         "count": count,
+        "sources": sources,
         "query": form.cleaned_data.get("q", "") if form.is_valid() else "",
         "oob": False,
     }

@@ -7,6 +7,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from negotiations.models import MARK_END, MARK_START, MARKER_KINDS
+from negotiations.search import highlighted
 
 register = template.Library()
 
@@ -32,11 +33,12 @@ def marked(text, query):
     """Text with the search matches in <mark>, safely escaped.
 
     PostgreSQL's headline has already marked the matches (between MARK_START and MARK_END);
-    otherwise, as on SQLite, each word of the query is marked wherever it occurs.
+    otherwise, as on SQLite, each spelling of each term searched for is marked wherever it
+    occurs (an excluded word is not).
     """
     text = str(text)
     if MARK_START not in text and query:
-        words = sorted({re.escape(word) for word in str(query).split()}, key=len, reverse=True)
+        words = sorted({re.escape(word) for word in highlighted(str(query))}, key=len, reverse=True)
         if words:
             pattern = re.compile("(" + "|".join(words) + ")", re.IGNORECASE)
             text = pattern.sub(lambda m: f"{MARK_START}{m.group(0)}{MARK_END}", text)
