@@ -86,13 +86,15 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "negotiations.middleware.request_log",
+    # Before anything reads the host: a port no server listens on names no other page.
+    "negotiations.pagecache.canonical_host",
     # Headers first, so every response gets them, errors included.
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     # Serves compressed, hashed static files in production, before anything else runs.
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "negotiations.middleware.PageCache",
+    "negotiations.pagecache.PageCache",
     # Inside the page cache, so a page is compressed once and served compressed from the cache.
     # Django's gzip pads each compression at random against BREACH-style length attacks; the
     # pages it caches are public and hold no secret.

@@ -44,6 +44,7 @@ from negotiations.models import (
     Topic,
     Version,
 )
+from negotiations.pagecache import cached
 
 
 def _citations():
@@ -167,6 +168,7 @@ def _grid(topics, parties, cells, totals=None, limit=None):
     return rows
 
 
+@cached("format", form=ComparisonFilterForm)
 @require_safe
 @vary_on_headers("HX-Request")
 def home(request):
@@ -240,6 +242,7 @@ def home(request):
     return render(request, template, context, status=status)
 
 
+@cached("format", form=SearchForm)
 @require_safe
 @vary_on_headers("HX-Request")
 def search(request):
@@ -287,6 +290,7 @@ def search(request):
     return render(request, template, context, status=status)
 
 
+@cached()
 @require_safe
 def demand_detail(request, code):
     demand = get_object_or_404(
@@ -323,6 +327,7 @@ def demand_detail(request, code):
     return render(request, "negotiations/demand.html", context)
 
 
+@cached("format")
 @require_safe
 def proposal_detail(request, slug):
     fmt = exports.requested_format(request)
@@ -430,6 +435,7 @@ def _page(form, items, per_page):
     return None
 
 
+@cached("format", form=TopicPageForm)
 @require_safe
 @vary_on_headers("HX-Request")
 def topic_detail(request, slug):
@@ -484,6 +490,7 @@ def topic_detail(request, slug):
     return render(request, template, context)
 
 
+@cached("format", form=SourceFilterForm)
 @require_safe
 def source_list(request):
     if request.GET.get("kind") == "independent":
@@ -516,6 +523,7 @@ def source_list(request):
     )
 
 
+@cached("format")
 @require_safe
 def source_detail(request, slug):
     fmt = exports.requested_format(request)
@@ -542,6 +550,7 @@ def source_detail(request, slug):
     return render(request, "negotiations/source.html", {"source": source, "citations": citations})
 
 
+@cached("format")
 @require_safe
 def party_detail(request, slug):
     party = get_object_or_404(Party, slug=slug)
@@ -572,6 +581,7 @@ def party_detail(request, slug):
     )
 
 
+@cached()
 @require_safe
 def rounds(request):
     all_rounds = Round.objects.prefetch_related(
@@ -590,6 +600,7 @@ def rounds(request):
 CHANGES_PAGE_SIZE = 100
 
 
+@cached(form=ChangesForm)
 @require_safe
 def changes(request):
     # A fixed number of queries on any page: the count, the page's keys, then one per model
@@ -662,6 +673,7 @@ def _data_version():
     return max(dates).date() if dates else None
 
 
+@cached()
 @require_safe
 def about(request):
     context = {
@@ -678,6 +690,7 @@ def about(request):
     return render(request, "negotiations/about.html", context)
 
 
+@cached()
 @require_safe
 def dataset(request):
     """Every curated record, with natural keys: the same records as the fixture files."""
@@ -689,6 +702,7 @@ def dataset(request):
     return response
 
 
+@cached("format", form=CompareForm)
 @require_safe
 def compare(request):
     """Two proposals side by side, topic by topic: /compare/?a=<slug>&b=<slug>."""

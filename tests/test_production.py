@@ -215,8 +215,8 @@ def test_static_files_are_hashed_and_compressed(servers):
 
 
 def test_one_log_line_per_request_with_status_and_duration(servers):
-    get(servers["good"] + "/rounds/?log-check=1")
+    get(servers["good"] + "/search/?q=logcheck")
     time.sleep(0.2)
-    lines = [line for line in servers["log"].read_text().splitlines() if "log-check=1" in line]
+    lines = [line for line in servers["log"].read_text().splitlines() if "q=logcheck" in line]
     assert len(lines) == 1
     assert " 200 " in lines[0] and lines[0].rstrip().endswith("ms")
