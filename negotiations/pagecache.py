@@ -23,17 +23,20 @@ HTMX_HEADERS = ("HX-Request", "HX-Request-URI-AutoEncoded", "HX-History-Restore-
 DEFAULTS = {"format": "html", "page": "1"}
 
 
-def cached(*params, form=None):
+def cached(*params, form=None, free_text=None):
     """Declare a view's page cacheable, keyed on these query parameters and the form's fields.
 
     Any other parameter (utm_source=…, a cache buster) is redirected away before the view or
     the cache sees it, so no query string can make a new cache entry that the view would not
-    render differently. A view without this declaration is never cached.
+    render differently. A page with the `free_text` parameter (words typed in a search) is
+    not cached: its values have no end, and each would evict a page readers share. A view
+    without this declaration is never cached.
     """
     names = frozenset(params) | frozenset(form.base_fields if form else ())
 
     def declare(view):
         view.cache_params = names
+        view.cache_free_text = free_text
         return view
 
     return declare
@@ -74,6 +77,13 @@ def release():
 
 
 RELEASE = release()
+
+
+def request_data_version(request):
+    """The data version this request renders, read once: the page cache reads it first."""
+    if not hasattr(request, "data_version"):
+        request.data_version = data_version()
+    return request.data_version
 
 
 def page_key(request, params, version, fragment, gzipped):
@@ -126,17 +136,20 @@ class PageCache:
         if request.method not in ("GET", "HEAD"):
             return self.get_response(request)
         try:
-            params = getattr(resolve(request.path_info).func, "cache_params", None)
+            view = resolve(request.path_info).func
         except Resolver404:
-            params = None
+            return self.get_response(request)
+        params = getattr(view, "cache_params", None)
         if params is None:
             return self.get_response(request)
         if unknown := [name for name in request.GET if name not in params]:
             return self.without(request, unknown)
+        if view.cache_free_text and request.GET.get(view.cache_free_text):
+            return self.get_response(request)
         htmx = HtmxDetails(request)
         fragment = bool(htmx) and not htmx.history_restore_request
         gzipped = bool(ACCEPTS_GZIP.search(request.headers.get("Accept-Encoding", "")))
-        version, changed_at = data_version()
+        version, changed_at = request_data_version(request)
         key = page_key(request, params, version, fragment, gzipped)
         cache = caches["default"]
         response = cache.get(key)

@@ -181,10 +181,17 @@ if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
     raise ImproperlyConfigured(
         f"Unexpected value REDIS_URL={REDIS_URL!r}: use redis://host:port/db"
     )
+# Room for every page the site links to (about 230, in two encodings), every provision card
+# (about 90, in two sizes) and a few thousand filter combinations; searches are not cached, and
+# parameters no page reads redirect, so no client can fill it with pages no one shares.
+LOCAL_CACHE_ENTRIES = 5_000
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     if REDIS_URL
-    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    else {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "OPTIONS": {"MAX_ENTRIES": LOCAL_CACHE_ENTRIES},
+    }
 }
 # Seconds a rendered page stays in the cache; any curated change invalidates it at once anyway.
 PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", "600")

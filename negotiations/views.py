@@ -14,6 +14,7 @@ from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from negotiations import exports
+from negotiations.cards import with_cards, with_details
 from negotiations.curated import FIXTURE_FILES, records, to_json
 from negotiations.diff import compare as compare_proposals
 from negotiations.forms import (
@@ -61,14 +62,6 @@ def _relations():
     return Prefetch("relations", Relation.objects.prefetch_related(_citations()))
 
 
-def _with_markers(demands):
-    """Give each listed demand its citation markers, in one query."""
-    markers = Citation.objects.filter(demand__in=demands).markers()
-    for demand in demands:
-        demand.markers = markers[demand.pk]
-    return demands
-
-
 def _with_hidden_matches(demands, text):
     """Give each found demand not found by its own words the first of its citations that
     matches (`matched`), in one query: else a reader cannot see why it was found."""
@@ -88,7 +81,7 @@ def _with_hidden_matches(demands, text):
 def _listed(demands, fmt):
     """A page shows each demand's card and citation markers; a download carries its quotes."""
     if fmt == "html":
-        return _with_markers(list(demands.listing()))
+        return with_details(list(demands.listing()))
     return list(demands.with_details())
 
 
@@ -168,7 +161,7 @@ def _grid(topics, parties, cells, totals=None, limit=None):
     return rows
 
 
-@cached("format", form=ComparisonFilterForm)
+@cached("format", form=ComparisonFilterForm, free_text="q")
 @require_safe
 @vary_on_headers("HX-Request")
 def home(request):
@@ -219,7 +212,10 @@ def home(request):
             ]
             exported = [exports.demand_row(request, demand, topic) for topic, demand in shown]
             return exports.respond(fmt, exported, exports.DEMAND_COLUMNS, "comparison", filters)
-        _with_markers([demand for _, demand in shown])
+        if form.cleaned_data["q"]:  # cards with the words marked are this page's alone
+            with_details([demand for _, demand in shown])
+        else:
+            with_cards(request, [demand for _, demand in shown], tag="p")
     elif fmt != "html":
         return exports.bad_filters(form)
     else:
@@ -242,7 +238,7 @@ def home(request):
     return render(request, template, context, status=status)
 
 
-@cached("format", form=SearchForm)
+@cached("format", form=SearchForm, free_text="q")
 @require_safe
 @vary_on_headers("HX-Request")
 def search(request):
@@ -366,7 +362,7 @@ def proposal_detail(request, slug):
             for demand in [d for o in entry["options"] for d in o["demands"]] + entry["demands"]
         ]
         return exports.respond(fmt, shown, exports.DEMAND_COLUMNS, proposal.slug)
-    _with_markers(
+    with_details(
         [demand for section in proposal.sections.all() for demand in section.demands.all()]
     )
     return render(
@@ -485,7 +481,7 @@ def topic_detail(request, slug):
         if page.number > 1:
             filters.append(("page", page.number))
         return exports.respond(fmt, shown, exports.DEMAND_COLUMNS, f"topic-{topic.slug}", filters)
-    _with_markers(list(by_pk.values()))
+    with_cards(request, list(by_pk.values()), tag="h3")
     context |= {"row": row, "parties": parties, "page": page, "party": form.cleaned_data["party"]}
     return render(request, template, context)
 

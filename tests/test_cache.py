@@ -249,3 +249,22 @@ def test_cached_pages_carry_no_nonce_of_another_response(cache_backend, client):
     cached = client.get("/")
     assert b"nonce=" not in cached.content
     assert "nonce-" not in cached["Content-Security-Policy"]
+
+
+def test_searches_with_words_no_one_else_typed_cannot_evict_shared_pages(
+    settings, client, django_assert_num_queries
+):
+    settings.CACHES = {
+        "default": {**LOCMEM["default"], "OPTIONS": {"MAX_ENTRIES": 5, "CULL_FREQUENCY": 1}}
+    }
+    client.get("/")
+    for word in range(20):
+        client.get("/search/", {"q": f"buster{word}"})
+        client.get("/", {"q": f"buster{word}"})
+    with django_assert_num_queries(1):  # still served from the cache
+        client.get("/")
+
+
+def test_a_cache_buster_costs_no_query(client, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        assert client.get("/?utm_source=ad123").status_code == 302
