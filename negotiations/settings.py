@@ -76,6 +76,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # Django's own widget templates, for the form renderer below.
+    "django.forms",
     # Full-text search on PostgreSQL; harmless on SQLite.
     "django.contrib.postgres",
     "django_htmx",
@@ -148,6 +150,9 @@ TEMPLATES = [
         },
     },
 ]
+
+# Widgets render with the project's templates, so templates/django/forms/ can override one.
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
