@@ -350,15 +350,15 @@ class DemandQuerySet(models.QuerySet):
         )
 
     def listing(self):
-        """What a demand's card in a list shows: summary, place, kind, status and numbers.
+        """What a demand's card in a list shows of the demand itself: summary, place, kind and
+        status.
 
         Only the columns the card reads, so the comparison page builds no more than it shows.
-        The card's citation markers come from Citation.objects.markers().
+        Its numbers and citation markers come from negotiations.cards, only for the cards
+        that are not cached already.
         """
-        return (
-            self.select_related("section__proposal__party", "option", "topic")
-            .only(*LISTING_FIELDS)
-            .prefetch_related(models.Prefetch("parameters", to_attr="parameter_list"))
+        return self.select_related("section__proposal__party", "option", "topic").only(
+            *LISTING_FIELDS
         )
 
     def in_document_order(self):

@@ -76,6 +76,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # Django's own widget templates, for the form renderer below.
+    "django.forms",
     # Full-text search on PostgreSQL; harmless on SQLite.
     "django.contrib.postgres",
     "django_htmx",
@@ -86,13 +88,15 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "negotiations.middleware.request_log",
+    # Before anything reads the host: a port no server listens on names no other page.
+    "negotiations.pagecache.canonical_host",
     # Headers first, so every response gets them, errors included.
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     # Serves compressed, hashed static files in production, before anything else runs.
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "negotiations.middleware.PageCache",
+    "negotiations.pagecache.PageCache",
     # Inside the page cache, so a page is compressed once and served compressed from the cache.
     # Django's gzip pads each compression at random against BREACH-style length attacks; the
     # pages it caches are public and hold no secret.
@@ -147,6 +151,9 @@ TEMPLATES = [
     },
 ]
 
+# Widgets render with the project's templates, so templates/django/forms/ can override one.
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -179,10 +186,17 @@ if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
     raise ImproperlyConfigured(
         f"Unexpected value REDIS_URL={REDIS_URL!r}: use redis://host:port/db"
     )
+# Room for every page the site links to (about 230, in two encodings), every provision card
+# (about 90, in two sizes) and a few thousand filter combinations; searches are not cached, and
+# parameters no page reads redirect, so no client can fill it with pages no one shares.
+LOCAL_CACHE_ENTRIES = 5_000
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     if REDIS_URL
-    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    else {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "OPTIONS": {"MAX_ENTRIES": LOCAL_CACHE_ENTRIES},
+    }
 }
 # Seconds a rendered page stays in the cache; any curated change invalidates it at once anyway.
 PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", "600")

@@ -4,6 +4,7 @@ from django.views.decorators.http import require_safe
 
 from negotiations import views
 from negotiations.api import api
+from negotiations.pagecache import cached
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -20,7 +21,7 @@ urlpatterns = [
     path("about/", views.about, name="about"),
     path("about/dataset.json", views.dataset, name="dataset"),
     # A Feed instance answers any method; the feed is read-only.
-    path("changes/feed/", require_safe(views.ChangesFeed()), name="changes-feed"),
+    path("changes/feed/", cached()(require_safe(views.ChangesFeed())), name="changes-feed"),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
     path("api/", api.urls),

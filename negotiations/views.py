@@ -14,6 +14,7 @@ from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from negotiations import exports
+from negotiations.cards import with_cards, with_details
 from negotiations.curated import FIXTURE_FILES, records, to_json
 from negotiations.diff import compare as compare_proposals
 from negotiations.forms import (
@@ -44,6 +45,7 @@ from negotiations.models import (
     Topic,
     Version,
 )
+from negotiations.pagecache import cached
 from negotiations.search import find_sources
 
 
@@ -59,14 +61,6 @@ def _disagreements():
 
 def _relations():
     return Prefetch("relations", Relation.objects.prefetch_related(_citations()))
-
-
-def _with_markers(demands):
-    """Give each listed demand its citation markers, in one query."""
-    markers = Citation.objects.filter(demand__in=demands).markers()
-    for demand in demands:
-        demand.markers = markers[demand.pk]
-    return demands
 
 
 def _with_hidden_matches(demands, text):
@@ -88,7 +82,7 @@ def _with_hidden_matches(demands, text):
 def _listed(demands, fmt):
     """A page shows each demand's card and citation markers; a download carries its quotes."""
     if fmt == "html":
-        return _with_markers(list(demands.listing()))
+        return with_details(list(demands.listing()))
     return list(demands.with_details())
 
 
@@ -168,6 +162,7 @@ def _grid(topics, parties, cells, totals=None, limit=None):
     return rows
 
 
+@cached("format", form=ComparisonFilterForm, free_text="q")
 @require_safe
 @vary_on_headers("HX-Request")
 def home(request):
@@ -218,7 +213,10 @@ def home(request):
             ]
             exported = [exports.demand_row(request, demand, topic) for topic, demand in shown]
             return exports.respond(fmt, exported, exports.DEMAND_COLUMNS, "comparison", filters)
-        _with_markers([demand for _, demand in shown])
+        if form.cleaned_data["q"]:  # cards with the words marked are this page's alone
+            with_details([demand for _, demand in shown])
+        else:
+            with_cards(request, [demand for _, demand in shown], tag="p")
     elif fmt != "html":
         return exports.bad_filters(form)
     else:
@@ -241,6 +239,7 @@ def home(request):
     return render(request, template, context, status=status)
 
 
+@cached("format", form=SearchForm, free_text="q")
 @require_safe
 @vary_on_headers("HX-Request")
 def search(request):
@@ -291,6 +290,7 @@ def search(request):
     return render(request, template, context, status=status)
 
 
+@cached()
 @require_safe
 def demand_detail(request, code):
     demand = get_object_or_404(
@@ -327,6 +327,7 @@ def demand_detail(request, code):
     return render(request, "negotiations/demand.html", context)
 
 
+@cached("format")
 @require_safe
 def proposal_detail(request, slug):
     fmt = exports.requested_format(request)
@@ -365,7 +366,7 @@ def proposal_detail(request, slug):
             for demand in [d for o in entry["options"] for d in o["demands"]] + entry["demands"]
         ]
         return exports.respond(fmt, shown, exports.DEMAND_COLUMNS, proposal.slug)
-    _with_markers(
+    with_details(
         [demand for section in proposal.sections.all() for demand in section.demands.all()]
     )
     return render(
@@ -434,6 +435,7 @@ def _page(form, items, per_page):
     return None
 
 
+@cached("format", form=TopicPageForm)
 @require_safe
 @vary_on_headers("HX-Request")
 def topic_detail(request, slug):
@@ -483,7 +485,7 @@ def topic_detail(request, slug):
         if page.number > 1:
             filters.append(("page", page.number))
         return exports.respond(fmt, shown, exports.DEMAND_COLUMNS, f"topic-{topic.slug}", filters)
-    _with_markers(list(by_pk.values()))
+    with_cards(request, list(by_pk.values()), tag="h3")
     context |= {"row": row, "parties": parties, "page": page, "party": form.cleaned_data["party"]}
     return render(request, template, context)
 
@@ -499,6 +501,7 @@ FORMER_KINDS = {
 }
 
 
+@cached("format", form=SourceFilterForm)
 @require_safe
 def source_list(request):
     if request.GET.get("kind") in FORMER_KINDS:
@@ -531,6 +534,7 @@ def source_list(request):
     )
 
 
+@cached("format")
 @require_safe
 def source_detail(request, slug):
     fmt = exports.requested_format(request)
@@ -557,6 +561,7 @@ def source_detail(request, slug):
     return render(request, "negotiations/source.html", {"source": source, "citations": citations})
 
 
+@cached("format")
 @require_safe
 def party_detail(request, slug):
     party = get_object_or_404(Party, slug=slug)
@@ -587,6 +592,7 @@ def party_detail(request, slug):
     )
 
 
+@cached()
 @require_safe
 def rounds(request):
     all_rounds = Round.objects.prefetch_related(
@@ -605,6 +611,7 @@ def rounds(request):
 CHANGES_PAGE_SIZE = 100
 
 
+@cached(form=ChangesForm)
 @require_safe
 def changes(request):
     # A fixed number of queries on any page: the count, the page's keys, then one per model
@@ -677,6 +684,7 @@ def _data_version():
     return max(dates).date() if dates else None
 
 
+@cached()
 @require_safe
 def about(request):
     context = {
@@ -693,6 +701,7 @@ def about(request):
     return render(request, "negotiations/about.html", context)
 
 
+@cached()
 @require_safe
 def dataset(request):
     """Every curated record, with natural keys: the same records as the fixture files."""
@@ -704,6 +713,7 @@ def dataset(request):
     return response
 
 
+@cached("format", form=CompareForm)
 @require_safe
 def compare(request):
     """Two proposals side by side, topic by topic: /compare/?a=<slug>&b=<slug>."""

@@ -322,7 +322,19 @@ def test_a_party_with_another_partys_proposal_says_they_contradict(client):
 
 
 def test_unknown_and_repeated_parameters_are_harmless(client):
-    assert client.get("/?topic=neutrality&topic=territory&colour=red").status_code == 200
+    response = client.get("/?topic=neutrality&topic=territory&colour=red", follow=True)
+    assert response.redirect_chain == [("/?topic=neutrality&topic=territory", 302)]
+    assert response.status_code == 200
+    assert response.context["form"].cleaned_data["topic"].slug == "territory"  # the last value
+
+
+def test_cards_are_reused_by_a_filter_never_asked_for(client, django_assert_num_queries):
+    client.get("/")
+    # The data version, topics and relations, proposals, placements and the listing: the
+    # numbers and citation markers of cards already rendered are not loaded again.
+    with django_assert_num_queries(HOME_QUERIES - 2):
+        page = client.get("/", {"party": "russia", "kind": "step"}).content.decode()
+    assert "Sources:" in page
 
 
 def test_only_reading_is_allowed(client):

@@ -79,17 +79,44 @@ def query_strings(draw):
     return "&".join(parts)
 
 
+# The headers that choose between a page and an htmx fragment, and the host, as a client
+# may word them.
+flags = st.sampled_from(["true", "false", "%74rue", "TRUE", "", "0"])
+hosts = st.one_of(
+    st.sampled_from(["localhost", "127.0.0.1", "[::1]", "testserver", "example.org"]),
+    st.builds(
+        "{}:{}".format,
+        st.sampled_from(["localhost", "127.0.0.1", "[::1]"]),
+        st.integers(min_value=0, max_value=70_000),
+    ),
+    st.text(max_size=20),
+)
+headers = st.fixed_dictionaries(
+    {},
+    optional={
+        "HX-Request": flags,
+        "HX-Request-URI-AutoEncoded": flags,
+        "HX-History-Restore-Request": flags,
+        "Host": hosts,
+    },
+)
+
+
 @pytest.mark.parametrize("url", URLS)
 @settings(
     max_examples=40,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(query=query_strings(), htmx=st.booleans())
-def test_no_query_string_causes_a_server_error(client, url, query, htmx):
-    headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
-    response = client.get(f"{url}?{query}", **headers)
-    assert response.status_code in ALLOWED, (url, query, response.status_code)
+@given(query=query_strings(), headers=headers)
+def test_no_query_string_or_header_causes_a_server_error_or_poisons_a_page(
+    client, url, query, headers
+):
+    response = client.get(f"{url}?{query}", headers=headers)
+    assert response.status_code in ALLOWED, (url, query, headers, response.status_code)
+    page = client.get(url, headers={"Host": "localhost"})  # what the next reader gets
+    if page["Content-Type"].startswith("text/html"):
+        assert b"<html" in page.content, (url, query, headers)
 
 
 def test_public_pages_answer_head_as_monitors_and_link_checkers_ask(client):

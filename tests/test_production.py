@@ -215,8 +215,45 @@ def test_static_files_are_hashed_and_compressed(servers):
 
 
 def test_one_log_line_per_request_with_status_and_duration(servers):
-    get(servers["good"] + "/rounds/?log-check=1")
+    get(servers["good"] + "/search/?q=logcheck")
     time.sleep(0.2)
-    lines = [line for line in servers["log"].read_text().splitlines() if "log-check=1" in line]
+    lines = [line for line in servers["log"].read_text().splitlines() if "q=logcheck" in line]
     assert len(lines) == 1
     assert " 200 " in lines[0] and lines[0].rstrip().endswith("ms")
+
+
+class Unfollowed(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # a redirect comes back as it is
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"HX-Request": "true", "HX-History-Restore-Request": "0"},
+        {"HX-Request": "%74rue", "HX-Request-URI-AutoEncoded": "true"},
+    ],
+)
+def test_no_htmx_header_poisons_the_production_page_cache(servers, headers):
+    for path in ["/", "/?topic=ceasefire", "/topics/ceasefire/"]:
+        for _ in range(6):
+            get(servers["good"] + path, headers)
+        status, _, body = get(servers["good"] + path)
+        assert status == 200 and "<html" in body, path
+
+
+def test_a_port_in_the_host_header_changes_no_link(servers):
+    status, _, body = get(servers["good"] + "/demands/RU-I-4/", {"Host": "localhost:6666"})
+    assert status == 200
+    assert "https://localhost/demands/RU-I-4/" in body and "6666" not in body
+
+
+def test_a_cache_buster_is_redirected_to_the_page_without_it(servers):
+    opener = urllib.request.build_opener(Unfollowed)
+    request = urllib.request.Request(
+        servers["good"] + "/?topic=ceasefire&utm_source=x", headers={"X-Forwarded-Proto": "https"}
+    )
+    with pytest.raises(urllib.error.HTTPError) as redirect:
+        opener.open(request, timeout=10)
+    assert redirect.value.code == 302
+    assert redirect.value.headers["Location"] == "/?topic=ceasefire"

@@ -6,18 +6,24 @@ without, so "/ cold" means every request renders the page.
 """
 
 import gzip
+import itertools
+import json
 import os
+import random
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections import defaultdict
 from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -26,7 +32,15 @@ ROOT = Path(settings.BASE_DIR)
 # Every request comes as from a browser behind the TLS-terminating proxy.
 BROWSER = ["X-Forwarded-Proto: https", "Accept-Encoding: gzip, deflate, br"]
 LOAD_PATHS = ["/", "/?topic=ceasefire", "/topics/humanitarian/", "/demands/RU-I-4/", "/sources/"]
-TARGETS = {"/ warm": 0.5, "/ cold": 0.10}
+TARGETS = {
+    "/ warm": 0.5,
+    "/ cold": 0.10,
+    "never-seen filters": 0.10,
+    "/ unknown parameters": 0.5,
+}
+# CPU a render of the whole of / may cost with every cache empty, in milliseconds.
+COLD_CPU_TARGET = 20
+COLD_RENDERS = 30
 
 
 # How each server is started; granian's options match `make serve`.
@@ -40,6 +54,31 @@ SERVERS = {
         " negotiations.wsgi:application"
     ),
 }
+
+
+def filter_combinations():
+    """Every combination of the comparison's topic, party, kind and relation menus but the
+    empty one, in a fixed shuffled order: URLs of `/` that no one has asked for yet."""
+    from negotiations.models import Demand
+
+    values = defaultdict(set)  # the menus offer only the relations recorded
+    for name in ("01_reference.json", "05_analysis.json"):
+        for record in json.loads((ROOT / "fixtures" / name).read_text()):
+            field = "kind" if record["model"] == "negotiations.relation" else "slug"
+            values[record["model"]].add(record["fields"].get(field))
+    menus = {
+        "topic": ["", *sorted(values["negotiations.topic"])],
+        "party": ["", *sorted(values["negotiations.party"])],
+        "kind": ["", *Demand.Kind.values],
+        "relation": ["", *sorted(values["negotiations.relation"])],
+    }
+    paths = [
+        "/?" + urlencode([pair for pair in zip(menus, chosen, strict=True) if pair[1]])
+        for chosen in itertools.product(*menus.values())
+        if any(chosen)
+    ]
+    random.Random(0).shuffle(paths)
+    return paths
 
 
 def start_server(env, log, workers, server="granian"):
@@ -169,6 +208,30 @@ class Command(BaseCommand):
             for name, server, path, headers in measurements:
                 self.fetch(server, path, headers)  # warm the cache and the worker
                 rows.append((database, name, *self.wrk(server + path, headers, options)))
+            # Cache busting: each request a filter combination never asked for before, or /
+            # with a parameter no page reads (redirected to / without it).
+            combinations = filter_combinations()
+            script = self.script(
+                f"local paths = {{{', '.join(f'{path!r}' for path in combinations)}}}\n"
+                "local i = 0\nlocal step = 1\n"
+                "setup = function(thread) thread:set('first', i); i = i + 1 end\n"
+                "init = function() i = first; step = 2 end\n"
+                "request = function()\n  i = i + step\n"
+                "  return wrk.format(nil, paths[(i % #paths) + 1])\nend\n"
+            )
+            result = self.wrk(warm, [], options, script=script)
+            rows.append((database, "never-seen filters", *result))
+            if result[0] * options["duration"] > len(combinations):
+                self.stdout.write(
+                    f"Note: {result[0] * options['duration']:,.0f} requests for "
+                    f"{len(combinations):,} combinations: some were served from the cache."
+                )
+            script = self.script(
+                "local i = 0\nrequest = function()\n  i = i + 1\n"
+                "  return wrk.format(nil, '/?utm_source=' .. math.random(1e9) .. i)\nend\n"
+            )
+            result = self.wrk(warm, [], options, script=script)
+            rows.append((database, "/ unknown parameters", *result))
             if database == "postgresql" and options["load_seconds"]:
                 rows.append((database, "load: mixed pages", *self.load(warm, options)))
         finally:
@@ -223,10 +286,15 @@ class Command(BaseCommand):
         ) + int((re.search(r"Non-2xx or 3xx responses: (\d+)", output) or [0, 0])[1])
         return rate, p50, p99, errors
 
-    def load(self, server, options):
+    @staticmethod
+    def script(text):
         script = Path(tempfile.mkstemp(suffix=".lua")[1])
+        script.write_text(text)
+        return str(script)
+
+    def load(self, server, options):
         paths = ", ".join(f'"{path}"' for path in LOAD_PATHS)
-        script.write_text(
+        script = self.script(
             f"local paths = {{{paths}}}\nlocal i = 0\n"
             "request = function()\n  i = i + 1\n"
             "  return wrk.format(nil, paths[(i % #paths) + 1])\nend\n"
@@ -235,7 +303,7 @@ class Command(BaseCommand):
             f"Load: {options['load_seconds']} s at {options['load_connections']} connections…"
         )
         return self.wrk(
-            server, [], options, options["load_connections"], options["load_seconds"], str(script)
+            server, [], options, options["load_connections"], options["load_seconds"], script
         )
 
     @staticmethod
@@ -268,6 +336,7 @@ class Command(BaseCommand):
 
     # --- in-process probe (run inside the benchmark's environment) -------------------------
     def probe(self):
+        from django.core.cache import cache
         from django.db import connection
         from django.test import Client
         from django.test.utils import CaptureQueriesContext, setup_test_environment
@@ -286,4 +355,17 @@ class Command(BaseCommand):
             f"/ cold: {len(queries.captured_queries)} queries (target ≤ 8), "
             f"{len(html):,} bytes, sent gzipped as {len(response.content):,} "
             f"(target ≤ 40,000); assets from other hosts: {external or 'none'}"
+        )
+        # The CPU of one whole render of / with every cache (pages and cards) empty.
+        renders = []
+        for _ in range(COLD_RENDERS):
+            cache.clear()
+            start = time.process_time()
+            client.get("/", secure=True)
+            renders.append((time.process_time() - start) * 1000)
+        cpu = statistics.median(renders)
+        mark = "✓" if cpu <= COLD_CPU_TARGET else "✗"
+        self.stdout.write(
+            f"/ rendered with every cache empty: {cpu:.1f} ms of CPU, median of {COLD_RENDERS} "
+            f"(target ≤ {COLD_CPU_TARGET}) {mark}"
         )
