@@ -64,7 +64,7 @@ TOPIC_ALIASES = {
     "nuclear": "WMD",
     "humanitarian": "POW hostages deportation",
     "political-order": "vote legitimacy",
-    "identity": "Nazism nationalism church",
+    "identity": "denazification Nazism nationalism church",
     "reparations": "compensation",
     "process": "negotiations talks",
 }

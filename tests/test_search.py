@@ -143,7 +143,7 @@ EXPECTED_RESULTS = [
     ("Lugansk", ["RU-I-1a", "RU-II-O1"], 2, []),
     ("Kyiv", ["RU-II-O2-10", "RU-II-O2-5", "UA-T-1"], 10, ["UA-P-14", "AG-1"]),
     ("prisoners", ["AG-1", "AG-2", "AG-3", "UA-P-3", "UA-T-2", "UA-R-3", "RU-II-O2-7"], 7, []),
-    ("children", ["AG-6", "UA-P-2", "UA-R-3", "UA-T-3"], 4, []),
+    ("children", ["AG-6", "R2-RU-1", "UA-P-2", "UA-R-3", "UA-T-3"], 5, []),
     ("elections", ["RU-II-O2-9", "RU-III-6"], 2, ["RU-III-3", "RU-III-8", "RU-III-9"]),
     ("sanctions", ["RU-I-8", "RU-PT-4", "UA-P-15", "UA-T-6"], 4, []),
     ("1000", ["AG-3"], 1, ["AG-7"]),
