@@ -5,6 +5,9 @@ from django.views.decorators.http import require_safe
 from negotiations import views
 from negotiations.api import api
 
+# A database that cannot be reached is a 503, not a 500 (see negotiations.errors).
+handler500 = "negotiations.errors.server_error"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("search/", views.search, name="search"),
