@@ -107,6 +107,26 @@ def assert_security_headers(headers):
         assert f"{feature}=()" in denied, headers["Permissions-Policy"]
 
 
+def serve_command(**env):
+    """The server command `make serve` runs, with these variables."""
+    dry_run = subprocess.run(
+        ["make", "--dry-run", "serve", *(f"{name}={value}" for name, value in env.items())],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    [command] = [line for line in dry_run.stdout.splitlines() if "granian" in line]
+    return command
+
+
+def test_make_serve_listens_on_this_machine_only_unless_host_says_otherwise():
+    # Behind a proxy that DJANGO_TRUSTED_PROXIES trusts, a client that reached the port itself
+    # could name a new address in X-Forwarded-For at every login attempt.
+    assert "--host 127.0.0.1 " in serve_command()
+    assert "--host 0.0.0.0 " in serve_command(HOST="0.0.0.0")
+
+
 def test_deploy_check_is_clean_with_production_settings(tmp_path):
     env = production_env(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite3'}")
     result = subprocess.run(
