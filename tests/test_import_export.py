@@ -222,7 +222,15 @@ CURATED = "negotiations.citation, negotiations.demand"
         ),
         (
             [{"model": "negotiations.citation", "pk": [1], "fields": {}}],
-            "record 2 (negotiations.citation [1]): pk: expected a number or a text",
+            "record 2 (negotiations.citation [1]): pk: expected a whole number or a text",
+        ),
+        (
+            [{"model": "negotiations.citation", "pk": 1.5, "fields": {}}],
+            "record 2 (negotiations.citation 1.5): pk: expected a whole number or a text",
+        ),
+        (
+            [{"model": "negotiations.citation", "pk": "abc", "fields": {}}],
+            "record 2 (negotiations.citation 'abc'): pk: “abc” value must be an integer.",
         ),
         (
             [demand_record(colour="red")],
@@ -296,6 +304,8 @@ CURATED = "negotiations.citation, negotiations.demand"
         "model-not-a-name",
         "unknown-key",
         "pk-a-list",
+        "pk-a-fraction",
+        "pk-not-a-number",
         "unknown-field",
         "derived-field",
         "nested-value",

@@ -142,12 +142,17 @@ def check_record(record, allowed):
         raise CommandError(
             f"model {model!r} cannot be imported: this file may hold {', '.join(sorted(allowed))}"
         )
-    if not isinstance(record.get("pk"), SCALARS):
-        raise CommandError("pk: expected a number or a text")
+    opts = CURATED_MODELS[model]._meta
+    if (pk := record.get("pk")) is not None:
+        if isinstance(pk, bool) or not isinstance(pk, int | str):
+            raise CommandError("pk: expected a whole number or a text")
+        try:
+            opts.pk.to_python(pk)
+        except ValidationError as invalid:
+            raise CommandError(f"pk: {' '.join(invalid.messages)}") from None
     fields = record.get("fields")
     if not isinstance(fields, dict):
         raise CommandError("fields: expected an object of field names and values")
-    opts = CURATED_MODELS[model]._meta
     # The fields an export writes: not the id, not derived or machine data.
     exported = {f.name: f for f in [*opts.concrete_fields, *opts.many_to_many] if f.serialize}
     for name, value in fields.items():
