@@ -22,12 +22,15 @@ run: fixtures
 # Production server: granian (one thread per worker, as sync Django wants), WhiteNoise for
 # hashed, compressed static files, on $PORT.
 # Set DJANGO_DEBUG=False, DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS and DATABASE_URL first.
+# It listens on this machine only unless HOST says otherwise: the proxy in front of it (which
+# DJANGO_TRUSTED_PROXIES trusts) must be the only way in.
+HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
 serve: install
 	$(MANAGE) migrate --no-input
 	$(MANAGE) collectstatic --no-input --verbosity 0
-	$(UV) run --frozen granian --interface wsgi --host 0.0.0.0 --port $(PORT) \
+	$(UV) run --frozen granian --interface wsgi --host $(HOST) --port $(PORT) \
 		--workers $(WORKERS) --blocking-threads 1 --respawn-failed-workers \
 		negotiations.wsgi:application
 

@@ -1,3 +1,4 @@
+import ipaddress
 from collections import Counter, defaultdict
 
 from django.conf import settings
@@ -52,13 +53,18 @@ def client_ip(request):
 
     Each of the TRUSTED_PROXIES in front of the app appends the address it saw to
     X-Forwarded-For, so the client's is that many places from the end; anything before it was
-    sent by the client and could be forged.
+    sent by the client and could be forged. This holds only if nothing but the proxy can reach
+    the app (see the README): a client that can would name any address it likes. What is no
+    address at all is not taken either (PostgreSQL would refuse to store it: a 500).
     """
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
     forwarded = [address.strip() for address in forwarded if address.strip()]
     proxies = settings.TRUSTED_PROXIES
     if proxies and len(forwarded) >= proxies:
-        return forwarded[-proxies]
+        try:
+            return str(ipaddress.ip_address(forwarded[-proxies]))
+        except ValueError:
+            pass
     return request.META.get("REMOTE_ADDR")
 
 

@@ -70,6 +70,16 @@ FIXTURE_FILES = [
 ]
 
 
+def label(model):
+    return model._meta.label_lower  # as a fixture names it: "negotiations.demand"
+
+
+# What each file may hold, and what an import accepts at all: curated data, nothing else (no
+# user, no group, no permission).
+FILE_MODELS = {name: {label(model) for model, _, _ in parts} for name, parts in FIXTURE_FILES}
+CURATED_MODELS = {label(model): model for _, parts in FIXTURE_FILES for model, _, _ in parts}
+
+
 def records(parts):
     """The records of one fixture file, with natural keys, in a stable order."""
     result = []

@@ -1,6 +1,13 @@
 from django import forms
 
-from negotiations.models import LINK_CHECK_REASON, Demand, Proposal, Relation, Source
+from negotiations.models import (
+    LINK_CHECK_REASON,
+    Demand,
+    Proposal,
+    Relation,
+    Source,
+    plain_line,
+)
 
 
 class SlugChoiceField(forms.ModelChoiceField):
@@ -313,6 +320,7 @@ class CuratedForm(VersionedForm):
 
     change_reason = forms.CharField(
         max_length=100,
+        validators=[plain_line],
         help_text="Why you make this change; shown in the history and the public change log.",
     )
 
@@ -355,6 +363,7 @@ class DeletionForm(forms.Form):
     change_reason = forms.CharField(
         label="Why are you deleting this?",
         max_length=100,
+        validators=[plain_line],
         help_text="Shown in the history of the deleted records and of those that lose a link "
         "to them, and in the public change log.",
     )

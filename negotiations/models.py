@@ -7,6 +7,7 @@ own analysis and are labelled as such wherever they are shown.
 """
 
 import datetime
+import unicodedata
 from collections import defaultdict
 from typing import NamedTuple
 
@@ -31,6 +32,34 @@ class HttpURLField(models.URLField):
 # PostgreSQL's smallint stops at 32,767. SQLite would keep 40,000 in the same field, and that
 # data would then not load into PostgreSQL: the limit is checked on every database.
 SMALLINT = [MaxValueValidator(32_767)]
+
+
+# Tab, line feed and carriage return: the only control characters a text of several lines needs.
+LINE_BREAKS = frozenset("\t\n\r")
+
+
+def check_plain_text(text, multiline=False):
+    """Refuse what no one types on purpose and what breaks the Atom feed (XML 1.0 has no NUL,
+    form feed or escape), the search highlighter (see MARK_START) and PostgreSQL (no NUL):
+    control characters, often pasted along with text, and lone surrogates, which no UTF-8
+    encodes. A text of one line takes no line break or tab either."""
+    allowed = LINE_BREAKS if multiline else frozenset()
+    for position, character in enumerate(text, 1):
+        if character in allowed or unicodedata.category(character) not in ("Cc", "Cs"):
+            continue
+        code = f"U+{ord(character):04X}"
+        if character in LINE_BREAKS:
+            message = f"Remove the line break or tab ({code}) at character {position}: this "
+            message += "field holds one line."
+        else:
+            message = f"Remove the invisible control character {code} at character {position} "
+            message += "(it often comes along with pasted text): it cannot be published."
+        raise ValidationError(message, code="control_character")
+
+
+def plain_line(text):
+    """A validator for a one-line text typed in a form (the reason for a change)."""
+    check_plain_text(text)
 
 
 def http_or_blank(field):
@@ -94,6 +123,25 @@ class Timestamped(models.Model):
             if kwargs.get("update_fields") is not None:
                 kwargs["update_fields"] = {*kwargs["update_fields"], "revision", "updated_at"}
         super().save(*args, **kwargs)
+
+    def clean_fields(self, exclude=None):
+        """Django's checks, then no control character in any text (see check_plain_text), as
+        a form error on the field in the admin and a file, record and field in the import."""
+        try:
+            super().clean_fields(exclude)
+            errors = {}
+        except ValidationError as error:
+            errors = error.error_dict
+        for field in self._meta.concrete_fields:
+            value = getattr(self, field.attname)
+            if field.name in (exclude or ()) or field.name in errors or not isinstance(value, str):
+                continue
+            try:
+                check_plain_text(value, multiline=isinstance(field, models.TextField))
+            except ValidationError as error:
+                errors[field.name] = error.error_list
+        if errors:
+            raise ValidationError(errors)
 
 
 def parent(obj, field, attribute=None):

@@ -37,6 +37,10 @@ def env_int(name: str, default: str) -> int:
         ) from None
 
 
+# How long a save on SQLite waits for another to finish before giving up.
+SQLITE_WAIT_SECONDS = 20
+
+
 def env_database(name: str, default: str) -> dict:
     value = os.environ.get(name, default)
     try:
@@ -50,6 +54,12 @@ def env_database(name: str, default: str) -> dict:
         raise ImproperlyConfigured(
             f"Unexpected value {name}={value!r}: use sqlite:///… or postgres://…"
         )
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        # A transaction that reads, then writes, cannot wait for another writer: SQLite fails
+        # it at once, "database is locked". Taking the write lock when it begins (IMMEDIATE)
+        # makes each save wait its turn, up to the timeout, then see the other's revision.
+        waiting = {"transaction_mode": "IMMEDIATE", "timeout": SQLITE_WAIT_SECONDS}
+        config["OPTIONS"] = {**waiting, **config.get("OPTIONS", {})}
     return config
 
 
@@ -94,6 +104,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "negotiations.security.security_headers",
+    # Inside the headers, so an error it turns into JSON gets them too.
+    "negotiations.errors.api_errors_as_json",
     # Serves compressed, hashed static files in production, before anything else runs.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "negotiations.pagecache.PageCache",
@@ -219,6 +232,31 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Browser features the site never uses, denied to it (and to anything injected into it); see
+# negotiations.security.
+PERMISSIONS_POLICY_DENIED = [
+    "accelerometer",
+    "autoplay",
+    "camera",
+    "display-capture",
+    "encrypted-media",
+    "fullscreen",
+    "geolocation",
+    "gyroscope",
+    "hid",
+    "magnetometer",
+    "microphone",
+    "midi",
+    "payment",
+    "picture-in-picture",
+    "publickey-credentials-get",
+    "screen-wake-lock",
+    "serial",
+    "usb",
+    "xr-spatial-tracking",
+]
+# What this site serves (pages, files, the API) is for this site: no other site may embed it.
+CROSS_ORIGIN_RESOURCE_POLICY = "same-origin"
 
 if not DEBUG:
     # Behind a TLS-terminating proxy that sets X-Forwarded-Proto; HTTPS everywhere.

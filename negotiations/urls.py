@@ -6,6 +6,9 @@ from negotiations import views
 from negotiations.api import api
 from negotiations.pagecache import cached
 
+# A database that cannot be reached is a 503, not a 500 (see negotiations.errors).
+handler500 = "negotiations.errors.server_error"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("search/", views.search, name="search"),

@@ -1,3 +1,4 @@
+import re
 from collections import defaultdict
 from itertools import groupby
 
@@ -10,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.html import escape
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
@@ -634,6 +636,16 @@ def changes(request):
     return render(request, "negotiations/changes.html", context)
 
 
+# What XML 1.0 cannot carry: most control characters, lone surrogates and two non-characters.
+NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_text(text):
+    """Text as XML can carry it. Curated text refuses control characters (check_plain_text),
+    but what was stored before, or by another way in, must not take the whole feed down."""
+    return NOT_IN_XML.sub("", text)
+
+
 class ChangesFeed(Feed):
     feed_type = Atom1Feed
     title = "Istanbul talks 2025: changes to the data"
@@ -653,11 +665,14 @@ class ChangesFeed(Feed):
         return changes
 
     def item_title(self, change):
-        return change["description"]
+        return _xml_text(change["description"])  # an Atom title is text
 
     def item_description(self, change):
+        # Atom1Feed labels a summary type="html": escaped, the text stays text in a reader
+        # (a topic named "<img src=x>" is shown, not loaded).
         reason = change["record"].history_change_reason
-        return f"{change['description']} Reason: {reason}" if reason else change["description"]
+        text = f"{change['description']} Reason: {reason}" if reason else change["description"]
+        return escape(_xml_text(text))
 
     def item_link(self, change):
         return change["url"] or change["id"]
@@ -671,7 +686,7 @@ class ChangesFeed(Feed):
     item_updateddate = item_pubdate
 
     def item_author_name(self, change):
-        return change["author"]
+        return _xml_text(change["author"])
 
 
 def _data_version():

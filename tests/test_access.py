@@ -1,6 +1,7 @@
 """Each kind of user gets exactly their access to the admin, and guessing passwords is throttled."""
 
 import pytest
+from axes.models import AccessAttempt
 from django.contrib import admin
 from django.urls import reverse
 
@@ -76,6 +77,37 @@ def test_behind_a_proxy_a_guesser_locks_out_only_their_own_address(
         login, {"username": "curator-z", "password": "the-right-password"}, **curator
     )
     assert response.status_code == 302
+
+
+def test_behind_a_proxy_a_guesser_changing_the_forged_addresses_is_still_locked_out(
+    client, django_user_model, settings
+):
+    settings.TRUSTED_PROXIES = 1
+    django_user_model.objects.create_user("curator-w", password="the-right-password", is_staff=True)
+    login = reverse("admin:login")
+    # The proxy appends the address it saw (the right-most); whatever the guesser puts before
+    # it, a new address per attempt, is not where the attempt came from.
+    for attempt in range(5):
+        forged = f"198.51.100.{attempt}, 192.0.2.{attempt}"
+        headers = {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": f"{forged}, 203.0.113.66"}
+        client.post(login, {"username": "curator-w", "password": "wrong"}, **headers)
+    headers = {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "192.0.2.99, 203.0.113.66"}
+    right = {"username": "curator-w", "password": "the-right-password"}
+    assert client.post(login, right, **headers).status_code == 429
+
+
+@pytest.mark.parametrize("forwarded", ["not-an-address", "203.0.113.66:4711", "unknown"])
+def test_a_forwarded_value_that_is_no_address_counts_as_the_proxy(
+    client, django_user_model, settings, forwarded
+):
+    # Stored as an address (PostgreSQL's inet refuses anything else): never a 500.
+    settings.TRUSTED_PROXIES = 1
+    django_user_model.objects.create_user("curator-v", password="the-right-password", is_staff=True)
+    headers = {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": forwarded}
+    wrong = {"username": "curator-v", "password": "wrong"}
+    response = client.post(reverse("admin:login"), wrong, **headers)
+    assert response.status_code == 200
+    assert AccessAttempt.objects.get(username="curator-v").ip_address == "10.0.0.2"
 
 
 def test_a_correct_password_logs_in_before_the_limit(client, django_user_model):

@@ -1,6 +1,7 @@
 """The production configuration, checked on the real production server with production settings."""
 
 import gzip
+import json
 import os
 import re
 import socket
@@ -100,6 +101,30 @@ def assert_security_headers(headers):
     assert headers["Cross-Origin-Opener-Policy"] == "same-origin"
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["X-Frame-Options"] == "DENY"
+    assert headers["Cross-Origin-Resource-Policy"] == "same-origin"
+    denied = headers["Permissions-Policy"].split(", ")
+    for feature in ("camera", "microphone", "geolocation", "payment", "usb"):
+        assert f"{feature}=()" in denied, headers["Permissions-Policy"]
+
+
+def serve_command(**env):
+    """The server command `make serve` runs, with these variables."""
+    dry_run = subprocess.run(
+        ["make", "--dry-run", "serve", *(f"{name}={value}" for name, value in env.items())],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    [command] = [line for line in dry_run.stdout.splitlines() if "granian" in line]
+    return command
+
+
+def test_make_serve_listens_on_this_machine_only_unless_host_says_otherwise():
+    # Behind a proxy that DJANGO_TRUSTED_PROXIES trusts, a client that reached the port itself
+    # could name a new address in X-Forwarded-For at every login attempt.
+    assert "--host 127.0.0.1 " in serve_command()
+    assert "--host 0.0.0.0 " in serve_command(HOST="0.0.0.0")
 
 
 def test_deploy_check_is_clean_with_production_settings(tmp_path):
@@ -173,10 +198,38 @@ def test_not_found_is_the_custom_404_with_headers(servers):
     assert_security_headers(headers)
 
 
-def test_server_error_is_the_custom_500_with_headers(servers):
-    status, headers, body = get(servers["broken"] + "/")
-    assert status == 500 and "Something went wrong on our side" in body
+@pytest.mark.parametrize("path", ["/", "/nope/", "/demands/RU-I-4/", "/changes/feed/"])
+def test_without_a_database_pages_are_a_503_with_headers(servers, path):
+    status, headers, body = get(servers["broken"] + path)
+    assert status == 503 and "The site is unavailable for a moment" in body
+    assert headers["Retry-After"] == "30"
     assert_security_headers(headers)
+
+
+def test_without_a_database_the_api_answers_a_503_in_json(servers):
+    status, headers, body = get(servers["broken"] + "/api/parties")
+    assert status == 503 and json.loads(body) == {"detail": "Service Unavailable"}
+    assert headers["Content-Type"] == "application/json"
+    assert_security_headers(headers)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "host", "status"),
+    [
+        ("GET", "/api/nope", "127.0.0.1", 404),
+        ("POST", "/api/parties", "127.0.0.1", 405),
+        ("GET", "/api/parties", "elsewhere.example", 400),
+    ],
+)
+def test_api_errors_are_json_on_the_production_server(servers, method, path, host, status):
+    headers = {"X-Forwarded-Proto": "https", "Host": host}
+    request = urllib.request.Request(servers["good"] + path, method=method, headers=headers)
+    with pytest.raises(urllib.error.HTTPError) as error:
+        urllib.request.urlopen(request, timeout=10)
+    assert error.value.code == status
+    assert error.value.headers["Content-Type"] == "application/json"
+    assert "detail" in json.loads(error.value.read())
+    assert_security_headers(error.value.headers)
 
 
 def test_plain_http_is_redirected_to_https_except_the_health_check(servers):

@@ -46,3 +46,23 @@ def test_production_values_are_accepted():
         DJANGO_ALLOWED_HOSTS="example.org",
     )
     assert result.returncode == 0, result.stderr
+
+
+def database_options(url):
+    script = "from django.db import connection; print(connection.settings_dict['OPTIONS'])"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", script],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": url},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]  # after what the shell imported
+
+
+def test_sqlite_transactions_take_the_write_lock_at_once_and_wait_for_it():
+    # See test_stale_edits for ten simultaneous saves on SQLite.
+    options = database_options("sqlite:///db.sqlite3")
+    assert options == "{'transaction_mode': 'IMMEDIATE', 'timeout': 20}"
+    assert "transaction_mode" not in database_options("postgres://user@localhost:5432/x")

@@ -1,6 +1,11 @@
 """Two curators on the same record: the second, stale save is refused and nothing is lost."""
 
+import json
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.contrib.admin import helpers
@@ -13,6 +18,8 @@ from negotiations.models import Demand
 from tests.conftest import admin_form_data
 
 pytestmark = pytest.mark.django_db
+
+ROOT = Path(__file__).parent.parent
 
 
 def change_url(demand):
@@ -219,3 +226,70 @@ def test_a_restored_record_takes_a_revision_no_form_opened_before_its_delete_has
     )
     assert stale.status_code == 200
     assert "Someone else saved this record" in stale.content.decode()
+
+
+# Ten curators save one record at the same moment, each in its own thread with its own
+# connection to a SQLite file, as the production server's workers would.
+SIMULTANEOUS_SAVES = """
+import json, threading
+import django
+django.setup()
+from django.core.management import call_command
+from django.test import Client
+from django.test.utils import setup_test_environment
+from django.urls import reverse
+from negotiations.models import Topic
+from tests.conftest import admin_form_data, make_curator
+
+setup_test_environment()  # so that a response carries its context, which admin_form_data reads
+call_command("migrate", verbosity=0)
+topic = Topic.objects.create(slug="t", code="T99", name="A topic", description="x", order=99)
+url = reverse("admin:negotiations_topic_change", args=[topic.pk])
+clients, pages = [], []
+for number in range(10):
+    client = Client(raise_request_exception=False)
+    client.force_login(make_curator(f"curator-{number}"))
+    clients.append(client)
+    pages.append(client.get(url))
+start, results = threading.Barrier(10), [None] * 10
+
+def save(number):
+    data = admin_form_data(pages[number], name=f"Name {number}", change_reason="Mine")
+    start.wait()
+    response = clients[number].post(url, data)
+    if response.status_code == 302:
+        results[number] = "saved"
+    elif "Someone else saved this record" in response.content.decode():
+        results[number] = "stale"
+    else:
+        results[number] = f"{response.status_code} {response.content[:200]!r}"
+
+threads = [threading.Thread(target=save, args=[number]) for number in range(10)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print(json.dumps({"results": results, "name": Topic.objects.get(pk=topic.pk).name}))
+"""
+
+
+def test_simultaneous_saves_on_sqlite_wait_their_turn_and_all_but_one_are_stale(tmp_path):
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "negotiations.settings",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+    }
+    run = subprocess.run(
+        [sys.executable, "-c", SIMULTANEOUS_SAVES],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    outcome = json.loads(run.stdout.splitlines()[-1])
+    # No "database is locked": one save wins, the nine others are told someone else saved.
+    assert sorted(outcome["results"]) == ["saved"] + ["stale"] * 9, outcome
+    winner = outcome["results"].index("saved")
+    assert outcome["name"] == f"Name {winner}"

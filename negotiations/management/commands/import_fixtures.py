@@ -1,3 +1,5 @@
+"""Load the curated fixture files into the database: checked first, all or nothing."""
+
 import json
 from pathlib import Path
 
@@ -8,10 +10,10 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.core.management.color import no_style
 from django.core.serializers.base import DeserializationError, deserialize_fk_value
-from django.db import DEFAULT_DB_ALIAS, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, transaction
 from django.db.models.signals import post_save
 
-from negotiations.curated import FIXTURE_FILES
+from negotiations.curated import CURATED_MODELS, FILE_MODELS, FIXTURE_FILES
 from negotiations.history import TRACKED
 from negotiations.models import Source
 
@@ -49,15 +51,20 @@ class Command(BaseCommand):
 
     def load(self, path):
         try:
-            records = json.loads(path.read_text())
+            records = json.loads(path.read_text(encoding="utf-8"))
+        except RecursionError:
+            raise CommandError(f"{path.name}: nested too deeply to be a fixture file") from None
         except (OSError, ValueError) as error:
-            raise CommandError(f"{path}: cannot read it as JSON: {error}") from error
+            raise CommandError(f"{path.name}: cannot read it as JSON: {error}") from None
         if not isinstance(records, list):
-            raise CommandError(f"{path}: expected a list of records")
+            raise CommandError(f"{path.name}: expected a list of records")
+        # A file the manifest names holds its models only; any other, any curated model.
+        allowed = FILE_MODELS.get(path.name, CURATED_MODELS.keys())
         changed = 0
         for number, record in enumerate(records, 1):
             label = f"{path.name}, record {number} ({describe(record)})"
             try:
+                check_record(record, allowed)
                 changed += self.save(record, path.name, f"{path.name} record {number}")
             except CommandError as error:
                 raise CommandError(f"{label}: {error}") from None
@@ -97,7 +104,10 @@ class Command(BaseCommand):
         # No revision for the links alone either: the one sent below records them with the
         # record (simple-history records an m2m change as a revision of its own).
         obj.skip_history_when_saving = True
-        deserialized.save()
+        try:
+            deserialized.save()
+        except (DatabaseError, OverflowError) as error:  # what no check above foresaw
+            raise CommandError(f"cannot be stored: {error}") from None
         del obj.skip_history_when_saving
         if self.backdate and existing is None and getattr(obj, "updated_at", None):
             # Dated when it was curated, as its page says, not when this database was filled.
@@ -108,12 +118,61 @@ class Command(BaseCommand):
         return 1
 
 
+SCALARS = (str, int, float, bool, type(None))
+RECORD_KEYS = {"model", "pk", "fields"}
+
+
 def describe(record):
     if not isinstance(record, dict):
         return "not a record"
-    fields = record.get("fields") or {}
+    fields = record.get("fields") if isinstance(record.get("fields"), dict) else {}
     key = fields.get("slug") or fields.get("code") or record.get("pk")
     return f"{record.get('model')} {key!r}" if key is not None else str(record.get("model"))
+
+
+def check_record(record, allowed):
+    """A record's shape, before Django reads it: an object with a curated model, a key and
+    fields that the model has, each a value, a key (a list of values) or a list of keys."""
+    if not isinstance(record, dict):
+        raise CommandError('expected an object with "model" and "fields"')
+    if unknown := sorted(map(str, record.keys() - RECORD_KEYS)):
+        raise CommandError(f"unexpected {', '.join(unknown)}: a record has model, pk and fields")
+    model = record.get("model")
+    if not isinstance(model, str) or model not in allowed:
+        raise CommandError(
+            f"model {model!r} cannot be imported: this file may hold {', '.join(sorted(allowed))}"
+        )
+    opts = CURATED_MODELS[model]._meta
+    if (pk := record.get("pk")) is not None:
+        if isinstance(pk, bool) or not isinstance(pk, int | str):
+            raise CommandError("pk: expected a whole number or a text")
+        try:
+            opts.pk.to_python(pk)
+        except ValidationError as invalid:
+            raise CommandError(f"pk: {' '.join(invalid.messages)}") from None
+    fields = record.get("fields")
+    if not isinstance(fields, dict):
+        raise CommandError("fields: expected an object of field names and values")
+    # The fields an export writes: not the id, not derived or machine data.
+    exported = {f.name: f for f in [*opts.concrete_fields, *opts.many_to_many] if f.serialize}
+    for name, value in fields.items():
+        field = exported.get(name)
+        if field is None:
+            raise CommandError(f"{name}: no such field")
+        if field.many_to_many:
+            shape, fits = "a list of keys", isinstance(value, list) and all(map(is_key, value))
+        elif field.many_to_one or field.one_to_one:
+            shape, fits = "a key (a value or a list of values)", is_key(value)
+        else:
+            shape, fits = "a text, a number, true, false or null", isinstance(value, SCALARS)
+        if not fits:
+            raise CommandError(f"{name}: expected {shape}, not {json.dumps(value)[:60]}")
+
+
+def is_key(value):
+    return isinstance(value, SCALARS) or (
+        isinstance(value, list) and all(isinstance(part, SCALARS) for part in value)
+    )
 
 
 def explain(record, error):
@@ -140,6 +199,11 @@ def explain(record, error):
                 except Exception:
                     target = field.remote_field.model.__name__
                     return f"{name}: no {target} with key {item!r}"
+        else:
+            try:
+                field.to_python(value)
+            except ValidationError as invalid:
+                return f"{name}: {' '.join(invalid.messages)}"
     return str(error).split(": (")[0]
 
 
