@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import caches
+from django.core.exceptions import DisallowedHost
 from django.http import HttpResponseRedirect
 from django.http.request import split_domain_port
 from django.urls import Resolver404, resolve
@@ -52,7 +53,10 @@ def canonical_host(get_response):
     """
 
     def middleware(request):
-        domain, port = split_domain_port(request.get_host())
+        try:
+            domain, port = split_domain_port(request.get_host())
+        except DisallowedHost:  # answered 400 further in, with the headers every error gets
+            return get_response(request)
         default = "443" if request.is_secure() else "80"
         if port and (port != request.META.get("SERVER_PORT") or port == default):
             request.META["HTTP_HOST"] = f"[{domain}]" if ":" in domain else domain
