@@ -18,6 +18,7 @@ from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.models import to_historic
 
+from negotiations.changelog import compared_fields, label, linked_ids, restore_deleted_with
 from negotiations.forms import (
     CitationForm,
     CuratedCitationForm,
@@ -26,7 +27,6 @@ from negotiations.forms import (
     VersionedForm,
     deleted_revision,
 )
-from negotiations.history import compared_fields, label, linked_ids, restore_deleted_with
 from negotiations.models import (
     Citation,
     Demand,

@@ -6,6 +6,6 @@ class NegotiationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from negotiations.history import connect_signals
+        from negotiations.changelog import connect_signals
 
         connect_signals()

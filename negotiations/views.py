@@ -14,6 +14,13 @@ from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from negotiations import exports
+from negotiations.changelog import (
+    TRACKED,
+    change_keys,
+    data_version,
+    describe_changes,
+    recent_changes,
+)
 from negotiations.curated import FIXTURE_FILES, records, to_json
 from negotiations.diff import compare as compare_proposals
 from negotiations.forms import (
@@ -23,13 +30,6 @@ from negotiations.forms import (
     SearchForm,
     SourceFilterForm,
     TopicPageForm,
-)
-from negotiations.history import (
-    TRACKED,
-    change_keys,
-    data_version,
-    describe_changes,
-    recent_changes,
 )
 from negotiations.models import (
     Citation,

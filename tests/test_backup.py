@@ -9,7 +9,7 @@ import subprocess
 import pytest
 from django.db import connection
 
-from negotiations.history import TRACKED
+from negotiations.changelog import TRACKED
 
 pytestmark = pytest.mark.django_db
 

@@ -3,8 +3,8 @@ import copy
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from negotiations.changelog import bulk_create
 from negotiations.curated import SYNTHETIC
-from negotiations.history import bulk_create
 from negotiations.models import Citation, Demand, Parameter, Proposal
 
 REASON = "Synthetic data for scale tests"

@@ -11,8 +11,8 @@ from django.core.serializers.base import DeserializationError, deserialize_fk_va
 from django.db import DEFAULT_DB_ALIAS, connection, transaction
 from django.db.models.signals import post_save
 
+from negotiations.changelog import TRACKED
 from negotiations.curated import FIXTURE_FILES
-from negotiations.history import TRACKED
 from negotiations.models import Source
 
 
