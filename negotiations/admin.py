@@ -18,7 +18,7 @@ from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.models import to_historic
 
-from negotiations.changelog import compared_fields, label, linked_ids, restore_deleted_with
+from negotiations.changelog import compared_fields, label
 from negotiations.forms import (
     CitationForm,
     CuratedCitationForm,
@@ -42,6 +42,7 @@ from negotiations.models import (
     Topic,
     Version,
 )
+from negotiations.restore import linked_ids, restore_deleted_with
 
 admin.site.site_header = "Istanbul talks 2025 — curators"
 admin.site.site_title = "Negotiations curators"

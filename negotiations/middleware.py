@@ -11,7 +11,7 @@ from django.http import HttpResponseNotModified
 from django.utils.cache import patch_vary_headers
 from django.utils.http import http_date
 
-from negotiations.changelog import data_version
+from negotiations.dataversion import data_version
 
 log = logging.getLogger("negotiations.requests")
 

@@ -11,7 +11,8 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from negotiations import views
-from negotiations.changelog import PAGE_KEYS, TRACKED, data_version
+from negotiations.changelog import PAGE_KEYS, TRACKED
+from negotiations.dataversion import data_version
 from negotiations.models import (
     Citation,
     Demand,

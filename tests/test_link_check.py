@@ -19,8 +19,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from negotiations.changelog import bump_data_version, data_version, recent_changes
+from negotiations.changelog import recent_changes
 from negotiations.curated import FIXTURE_FILES
+from negotiations.dataversion import bump_data_version, data_version
 from negotiations.management.commands.check_links import USER_AGENT, Command, check
 from negotiations.models import Citation, Demand, LinkStatus, Source
 from tests.conftest import admin_form_data

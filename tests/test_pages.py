@@ -6,7 +6,7 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 
-from negotiations.changelog import bump_data_version
+from negotiations.dataversion import bump_data_version
 from negotiations.models import DataVersion, Demand, Party, Proposal, Source, Topic
 
 pytestmark = pytest.mark.django_db
