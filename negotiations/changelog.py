@@ -51,6 +51,15 @@ def bulk_create(model, objects, *, reason):
     return bulk_create_with_history(objects, model, default_change_reason=reason)
 
 
+def record_revision(obj, *, created, using=None):
+    """Record the revision of a record saved with `skip_history_when_saving` set, as its save
+    would have: with its `_change_reason`, `_history_user` (or the request's) and
+    `_history_date`, and its links as they are now. The save itself already sent post_save,
+    so every receiver ran once."""
+    del obj.skip_history_when_saving
+    type(obj).revisions.create_historical_record(obj, "+" if created else "~", using=using)
+
+
 def label(record):
     """A short name for a historical row, without touching related tables: a citation, which
     has no name of its own, by the start of its quote."""

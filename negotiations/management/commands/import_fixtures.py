@@ -9,9 +9,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.core.management.color import no_style
 from django.core.serializers.base import DeserializationError, deserialize_fk_value
 from django.db import DEFAULT_DB_ALIAS, connection, transaction
-from django.db.models.signals import post_save
 
-from negotiations.changelog import TRACKED
+from negotiations.changelog import TRACKED, record_revision
 from negotiations.curated import FIXTURE_FILES
 from negotiations.models import Source
 
@@ -93,18 +92,16 @@ class Command(BaseCommand):
             # A raw save would reset what the link check found: the files hold curated data only.
             obj.keep_findings(existing)
         # A raw save keeps the file's values exactly (timestamps, version), so an export of an
-        # unchanged database gives the same bytes; the history is then recorded explicitly.
-        # No revision for the links alone either: the one sent below records them with the
+        # unchanged database gives the same bytes; the history is then recorded
+        # explicitly (record_revision), the save having sent post_save once already.
+        # No revision for the links alone either: the one recorded below holds them with the
         # record (simple-history records an m2m change as a revision of its own).
         obj.skip_history_when_saving = True
         deserialized.save()
-        del obj.skip_history_when_saving
         if self.backdate and existing is None and getattr(obj, "updated_at", None):
             # Dated when it was curated, as its page says, not when this database was filled.
             obj._history_date = obj.updated_at
-        post_save.send(
-            sender=model, instance=obj, created=existing is None, raw=False, using=DEFAULT_DB_ALIAS
-        )
+        record_revision(obj, created=existing is None, using=DEFAULT_DB_ALIAS)
         return 1
 
 
