@@ -26,7 +26,7 @@ from negotiations.management.commands.check_links import USER_AGENT, Command, ch
 from negotiations.models import Citation, Demand, LinkStatus, Source
 from tests.conftest import admin_form_data
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.links, pytest.mark.django_db]
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 SLOW = 1.5  # seconds the slow path takes; the checks here give up after TIMEOUT
