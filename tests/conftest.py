@@ -28,9 +28,17 @@ IN_CI = os.environ.get("CI") == "true"
 FIXTURES = sorted(str(path) for path in (Path(__file__).parent.parent / "fixtures").glob("*.json"))
 
 
+DB_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "live_server"}
+
+
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
+def django_db_setup(django_db_setup, django_db_blocker, request):
     """Every test sees the curated data, with its history; each test's changes are rolled back."""
+    if not any(
+        item.get_closest_marker("django_db") or DB_FIXTURES & set(item.fixturenames)
+        for item in request.session.items
+    ):
+        return  # no test database was set up (`-m production` alone): never fill the real one
     with django_db_blocker.unblock():
         call_command("import_fixtures", verbosity=0)
 
@@ -59,7 +67,7 @@ def tenfold_data(db):
     """Nine more copies of every demand, with its citations, parameters and secondary topics,
     in the same places. Written in bulk, with history, as generate_synthetic writes: a second,
     not the ten that saving some 2,000 rows one by one took."""
-    from negotiations.changelog import bulk_create
+    from negotiations.changelog import bulk_create, bulk_link
     from negotiations.dataversion import bump_data_version
     from negotiations.models import Citation, Demand, Parameter
 
@@ -78,13 +86,10 @@ def tenfold_data(db):
         clone.pk = ids[clone.code]
         citations += [copy_row(citation, demand_id=clone.pk) for citation in demand.citations.all()]
         parameters += [copy_row(p, demand_id=clone.pk) for p in demand.parameters.all()]
-        links += [
-            Demand.secondary_topics.through(demand_id=clone.pk, topic_id=topic.pk)
-            for topic in demand.secondary_topics.all()
-        ]
+        links += [(clone, topic.pk) for topic in demand.secondary_topics.all()]
     bulk_create(Citation, citations, reason=reason)
     bulk_create(Parameter, parameters, reason=reason)
-    Demand.secondary_topics.through.objects.bulk_create(links)
+    bulk_link(Demand._meta.get_field("secondary_topics"), links)
     bump_data_version()  # as a save would: no page cached before stays valid
     return Demand.objects.count()
 
