@@ -51,6 +51,31 @@ def bulk_create(model, objects, *, reason):
     return bulk_create_with_history(objects, model, default_change_reason=reason)
 
 
+def bulk_link(field, pairs):
+    """Link records just made by bulk_create() to others at once: `pairs` of (record, id of
+    the record it links to) through the many-to-many `field`. Each record's first revision
+    then holds its links, as a save followed by its form's links would record them."""
+    through = field.remote_field.through
+    own, other = f"{field.m2m_field_name()}_id", f"{field.m2m_reverse_field_name()}_id"
+    links = through.objects.bulk_create([through(**{own: obj.pk, other: pk}) for obj, pk in pairs])
+    historical = field.model.history.model
+    first = dict(
+        historical.objects.filter(
+            id__in={obj.pk for obj, _ in pairs}, history_type="+"
+        ).values_list("id", "history_id")
+    )
+    recorded = getattr(historical, field.name).model  # the links' history table
+    recorded.objects.bulk_create(
+        [
+            recorded(
+                history_id=first[getattr(link, own)],
+                **{"id": link.pk, own: getattr(link, own), other: getattr(link, other)},
+            )
+            for link in links
+        ]
+    )
+
+
 def record_revision(obj, *, created, using=None):
     """Record the revision of a record saved with `skip_history_when_saving` set, as its save
     would have: with its `_change_reason`, `_history_user` (or the request's) and
