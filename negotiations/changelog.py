@@ -1,7 +1,8 @@
 """The change log: every change to curated data recorded as a revision, and told in words.
 
 Everything that writes curated data goes through Model.save() and Model.delete(), which record
-history. bulk_create() would not, so the only bulk write lives here and records history too.
+history. bulk_create() would not, so the only bulk writes (of rows and of their links) live
+here and record history too.
 A delete and a restore record what they take along and bring back: see restore.py.
 """
 
