@@ -1,6 +1,6 @@
 # Two commands matter: `make run` and `make test`. Both install what they need first.
 .DEFAULT_GOAL := run
-.PHONY: install run serve test lint superuser fixtures benchmark
+.PHONY: install run serve test test-fast lint superuser fixtures benchmark
 
 # uv finds the interpreter named in .python-version; it must never download one.
 export UV_PYTHON_DOWNLOADS := never
@@ -39,6 +39,12 @@ benchmark: install
 
 test: install
 	$(UV) run --frozen pytest $(PYTEST_ARGS)
+
+# For the edit-test loop: the whole suite but the browser, production server, backup and link
+# tests (markers in pyproject.toml). CI runs `make test`.
+test-fast: install
+	$(UV) run --frozen pytest -m "not browser and not production and not backup and not links" \
+		$(PYTEST_ARGS)
 
 lint: install
 	$(UV) run --frozen ruff check .

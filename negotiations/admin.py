@@ -10,7 +10,6 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import router, transaction
 from django.db.models import Count
-from django.db.models.signals import post_save
 from django.forms import CheckboxInput
 from django.http import Http404, HttpResponseRedirect, QueryDict
 from django.template.response import TemplateResponse
@@ -19,6 +18,8 @@ from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.models import to_historic
 
+from negotiations import changelog
+from negotiations.changelog import compared_fields, label
 from negotiations.forms import (
     CitationForm,
     CuratedCitationForm,
@@ -27,7 +28,6 @@ from negotiations.forms import (
     VersionedForm,
     deleted_revision,
 )
-from negotiations.history import compared_fields, label, linked_ids, restore_deleted_with
 from negotiations.models import (
     Citation,
     Demand,
@@ -43,6 +43,7 @@ from negotiations.models import (
     Topic,
     Version,
 )
+from negotiations.restore import linked_ids, restore_deleted_with
 
 admin.site.site_header = "Istanbul talks 2025 — curators"
 admin.site.site_title = "Negotiations curators"
@@ -351,10 +352,7 @@ def record_after(save_m2m, obj):
 
 
 def record_revision(obj):
-    del obj.skip_history_when_saving
-    post_save.send(
-        sender=type(obj), instance=obj, created=obj.created_by_save, raw=False, using=obj._state.db
-    )
+    changelog.record_revision(obj, created=obj.created_by_save, using=obj._state.db)
 
 
 def deletion_reason(request):

@@ -6,6 +6,7 @@ class NegotiationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from negotiations.history import connect_signals
+        from negotiations import dataversion, restore
 
-        connect_signals()
+        dataversion.connect_signals()
+        restore.connect_signals()

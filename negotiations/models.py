@@ -82,9 +82,19 @@ class SlugQuerySet(models.QuerySet):
 SlugManager = models.Manager.from_queryset(SlugQuerySet)
 
 
+class Revisions(HistoricalRecords):
+    """simple-history's records, kept on the model as `revisions` so that a save which must
+    record its revision later (after its links and rows) can call create_historical_record()."""
+
+    def finalize(self, sender, **kwargs):
+        super().finalize(sender, **kwargs)
+        if sender is self.cls:
+            sender.revisions = self
+
+
 def history(excluded=(), **options):
     """Every curated model keeps each revision: who, when, why, and the values then."""
-    return HistoricalRecords(excluded_fields=["revision", *excluded], **options)
+    return Revisions(excluded_fields=["revision", *excluded], **options)
 
 
 def search_vector():

@@ -15,7 +15,7 @@ from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.http import http_date
 from django_htmx.middleware import HtmxDetails
 
-from negotiations.history import data_version
+from negotiations.dataversion import data_version
 
 ACCEPTS_GZIP = re.compile(r"\bgzip\b")  # as GZipMiddleware decides
 # The headers that decide between a page and an htmx fragment, as django-htmx reads them.
@@ -126,7 +126,7 @@ class PageCache:
     """Whole responses of the pages whose views are declared `cached`.
 
     A page is found by page_key(): any change to curated data bumps the data version (see
-    negotiations.history), so a cached page is never served after the data behind it changed,
+    negotiations.dataversion), so a cached page is never served after the data behind it changed,
     and a deploy changes the release. Whether the client gets an htmx fragment or the whole
     page is read from its headers exactly as the view reads them (django-htmx), so no header
     can store a fragment where a page belongs. The ETag is a hash of the content, so a browser

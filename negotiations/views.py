@@ -17,7 +17,9 @@ from django.views.decorators.vary import vary_on_headers
 
 from negotiations import exports
 from negotiations.cards import with_cards, with_details
+from negotiations.changelog import TRACKED, change_keys, describe_changes, recent_changes
 from negotiations.curated import FIXTURE_FILES, records, to_json
+from negotiations.dataversion import data_version
 from negotiations.diff import compare as compare_proposals
 from negotiations.forms import (
     ChangesForm,
@@ -26,13 +28,6 @@ from negotiations.forms import (
     SearchForm,
     SourceFilterForm,
     TopicPageForm,
-)
-from negotiations.history import (
-    TRACKED,
-    change_keys,
-    data_version,
-    describe_changes,
-    recent_changes,
 )
 from negotiations.models import (
     Citation,

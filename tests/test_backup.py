@@ -9,9 +9,9 @@ import subprocess
 import pytest
 from django.db import connection
 
-from negotiations.history import TRACKED
+from negotiations.changelog import TRACKED
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.backup, pytest.mark.django_db]
 
 TABLES = [model._meta.db_table for model in TRACKED] + [
     m.history.model._meta.db_table for m in TRACKED

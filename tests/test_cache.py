@@ -13,7 +13,7 @@ from django.utils.http import http_date
 
 from negotiations import pagecache as middleware
 from negotiations.models import DataVersion, Demand
-from tests.conftest import admin_form_data
+from tests.conftest import IN_CI, admin_form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -33,8 +33,11 @@ def cache_backend(request, settings):
     if request.param == "redis":
         try:
             cache.clear()
-        except Exception as error:  # Redis is part of the stack: a missing server fails here
-            pytest.fail(f"Redis is not reachable at 127.0.0.1:6379: {error}")
+        except Exception as error:  # Redis is part of the stack: CI must have it
+            message = f"Redis is not reachable at 127.0.0.1:6379 ({error})"
+            if IN_CI:
+                pytest.fail(message)
+            pytest.skip(f"{message}: the Redis variant of this test is skipped (start Redis)")
     yield request.param
     cache.clear()
 

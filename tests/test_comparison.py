@@ -350,7 +350,9 @@ HOME_QUERIES = 8
 
 def test_home_runs_a_fixed_number_of_queries(client, django_assert_num_queries):
     with django_assert_num_queries(HOME_QUERIES):
-        client.get(reverse("home"))
+        response = client.get(reverse("home"))
+    assert response.status_code == 200
+    assert "RU-I-4" in response.content.decode()  # the comparison, not an error page
 
 
 def test_home_query_count_does_not_grow_with_tenfold_data(

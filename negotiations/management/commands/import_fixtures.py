@@ -11,10 +11,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.core.management.color import no_style
 from django.core.serializers.base import DeserializationError, deserialize_fk_value
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, transaction
-from django.db.models.signals import post_save
 
+from negotiations.changelog import TRACKED, record_revision
 from negotiations.curated import CURATED_MODELS, FILE_MODELS, FIXTURE_FILES
-from negotiations.history import TRACKED
 from negotiations.models import Source
 
 
@@ -100,21 +99,19 @@ class Command(BaseCommand):
             # A raw save would reset what the link check found: the files hold curated data only.
             obj.keep_findings(existing)
         # A raw save keeps the file's values exactly (timestamps, version), so an export of an
-        # unchanged database gives the same bytes; the history is then recorded explicitly.
-        # No revision for the links alone either: the one sent below records them with the
+        # unchanged database gives the same bytes; the history is then recorded
+        # explicitly (record_revision), the save having sent post_save once already.
+        # No revision for the links alone either: the one recorded below holds them with the
         # record (simple-history records an m2m change as a revision of its own).
         obj.skip_history_when_saving = True
         try:
             deserialized.save()
         except (DatabaseError, OverflowError) as error:  # what no check above foresaw
             raise CommandError(f"cannot be stored: {error}") from None
-        del obj.skip_history_when_saving
         if self.backdate and existing is None and getattr(obj, "updated_at", None):
             # Dated when it was curated, as its page says, not when this database was filled.
             obj._history_date = obj.updated_at
-        post_save.send(
-            sender=model, instance=obj, created=existing is None, raw=False, using=DEFAULT_DB_ALIAS
-        )
+        record_revision(obj, created=existing is None, using=DEFAULT_DB_ALIAS)
         return 1
 
 

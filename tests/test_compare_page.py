@@ -2,9 +2,10 @@
 
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 
 from negotiations.diff import pair, word_diff
-from negotiations.models import Demand
+from negotiations.models import Demand, Proposal
 
 pytestmark = pytest.mark.django_db
 
@@ -46,10 +47,16 @@ def test_unrelated_demands_are_not_paired():
 
 
 @pytest.mark.parametrize(
-    "params", [{"a": "x", "b": "ru-memorandum"}, {"a": "ru-memorandum", "b": "ru-memorandum"}]
+    ("params", "message"),
+    [
+        ({"a": "x", "b": "ru-memorandum"}, "Select a valid choice."),
+        ({"a": "ru-memorandum", "b": "ru-memorandum"}, "Choose two different proposals."),
+    ],
 )
-def test_bad_choices_are_a_form_error(client, params):
-    assert client.get(reverse("compare"), params).status_code == 400
+def test_bad_choices_are_a_form_error(client, params, message):
+    response = client.get(reverse("compare"), params)
+    assert response.status_code == 400
+    assert message in response.content.decode()
 
 
 @pytest.mark.parametrize("params", [{"a": "ru-memorandum"}, {"a": "", "b": "ua-framework"}])
@@ -60,7 +67,9 @@ def test_one_proposal_alone_asks_for_the_other(client, params):
 
 
 def test_compare_with_empty_choices_shows_the_picker(client):
-    assert client.get(reverse("compare"), {"a": "", "b": ""}).status_code == 200
+    response = client.get(reverse("compare"), {"a": "", "b": ""})
+    assert response.status_code == 200
+    assert "Choose a proposal" in response.content.decode()
 
 
 def test_compare_without_choices_shows_the_picker(client):
@@ -78,10 +87,19 @@ PAIRS = [
 ]
 
 
+def assert_compared(response, chosen):
+    """The page compares the two proposals chosen, not an error or the picker."""
+    assert response.status_code == 200
+    html = response.content.decode()
+    for key in ("a", "b"):
+        assert escape(Proposal.objects.get(slug=chosen[key]).title) in html
+
+
 @pytest.mark.parametrize("chosen", PAIRS)
 def test_compare_runs_a_fixed_number_of_queries(client, django_assert_num_queries, chosen):
     with django_assert_num_queries(COMPARE_QUERIES):
-        assert client.get("/compare/", chosen).status_code == 200
+        response = client.get("/compare/", chosen)
+    assert_compared(response, chosen)
 
 
 @pytest.mark.parametrize("chosen", PAIRS)
@@ -89,4 +107,6 @@ def test_compare_query_count_does_not_grow_with_tenfold_data(
     client, tenfold_data, django_assert_num_queries, chosen
 ):
     with django_assert_num_queries(COMPARE_QUERIES):
-        assert client.get("/compare/", chosen).status_code == 200
+        response = client.get("/compare/", chosen)
+    assert_compared(response, chosen)
+    assert "-x9" in response.content.decode()  # the copies are compared too

@@ -11,8 +11,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db.models import Count
 
+from negotiations.changelog import TRACKED
 from negotiations.curated import FIXTURE_FILES
-from negotiations.history import TRACKED
 from negotiations.models import (
     Citation,
     Demand,
