@@ -20,6 +20,7 @@ from simple_history.utils import bulk_create_with_history
 
 from negotiations.models import (
     Citation,
+    ContextFigure,
     DataVersion,
     Demand,
     Disagreement,
@@ -49,6 +50,7 @@ TRACKED = [
     Relation,
     Disagreement,
     Version,
+    ContextFigure,
 ]
 ACTIONS = {"+": "Added", "~": "Changed", "-": "Deleted"}
 # Fields that say nothing to a reader when they change (a link check's status says it all).
