@@ -35,6 +35,9 @@ DEMAND_COLUMNS = [
     "citations",
     "source_urls",
     "status_note",
+    "round",
+    "occurred_on",
+    "occurred_until",
 ]
 SOURCE_COLUMNS = [
     "slug",
@@ -154,6 +157,10 @@ def demand_row(request, demand, shown_under=None):
         "citations": citations,
         "source_urls": sorted({c["url"] or c["archived_url"] for c in citations} - {""}),
         "status_note": demand.status_note,
+        "round": proposal.round.slug,
+        # When it happened, for what followed a round or was said then (ISO dates, or empty).
+        "occurred_on": demand.occurred_on.isoformat() if demand.occurred_on else "",
+        "occurred_until": demand.occurred_until.isoformat() if demand.occurred_until else "",
     }
 
 

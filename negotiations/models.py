@@ -463,6 +463,8 @@ LISTING_FIELDS = [
     "label",
     "kind",
     "status",
+    "occurred_on",
+    "occurred_until",
     "topic",
     "section",
     "option",
