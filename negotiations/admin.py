@@ -30,6 +30,7 @@ from negotiations.forms import (
 )
 from negotiations.models import (
     Citation,
+    ContextFigure,
     Demand,
     Disagreement,
     Option,
@@ -539,6 +540,7 @@ class DemandAdmin(CuratedAdmin):
         (None, {"fields": ("code", "summary", "paraphrase", "kind", "revision")}),
         ("Place in the document", {"fields": ("section", "option", "label", "order")}),
         ("Topics", {"fields": ("topic", "secondary_topics")}),
+        ("When it happened", {"fields": ("occurred_on", "occurred_until")}),
         ("Verification", {"fields": ("status", "status_note", "verified_on")}),
         ("History", {"fields": TIMESTAMPS}),
         ("Why", {"fields": ("change_reason",)}),
@@ -680,3 +682,13 @@ class ParameterAdmin(CuratedAdmin):
     list_select_related = ("demand",)
     search_fields = ("name", "note", "demand__code")
     autocomplete_fields = ("demand",)
+
+
+@admin.register(ContextFigure)
+class ContextFigureAdmin(CuratedAdmin):
+    list_display = ("label", "figure", "as_of", "topic", "source")
+    list_filter = ("topic",)
+    list_select_related = ("topic", "source")
+    search_fields = ("label", "figure", "note", "quote", "source__publisher")
+    autocomplete_fields = ("topic", "source")
+    readonly_fields = TIMESTAMPS

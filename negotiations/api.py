@@ -20,6 +20,7 @@ from ninja.pagination import LimitOffsetPagination, paginate
 
 from negotiations.models import (
     Citation,
+    ContextFigure,
     Demand,
     Disagreement,
     LinkStatus,
@@ -153,6 +154,34 @@ class RoundOut(Schema):
         return [proposal.slug for proposal in round.proposals.all()]
 
 
+class ContextFigureOut(Schema):
+    slug: str
+    label: str
+    figure: str = Field(description='As the source gives it, e.g. "79.8 %".')
+    as_of: date | None = Field(description="The day the figure refers to.")
+    as_of_note: str
+    note: str
+    source: str = Field(description="The source's slug.")
+    source_url: str = Field(description="The page as published; empty when none is known.")
+    publisher: str
+    quote: str = Field(description="Verbatim from the source.")
+    translation: str
+    locator: str
+    quote_verified: bool
+
+    @staticmethod
+    def resolve_source(figure: ContextFigure) -> str:
+        return figure.source.slug
+
+    @staticmethod
+    def resolve_source_url(figure: ContextFigure) -> str:
+        return figure.source.url
+
+    @staticmethod
+    def resolve_publisher(figure: ContextFigure) -> str:
+        return figure.source.publisher
+
+
 class TopicOut(Schema):
     slug: str
     code: str
@@ -160,10 +189,18 @@ class TopicOut(Schema):
     description: str
     order: int
     url: str = Field(description="The topic's page on this site.")
+    context_figures: list[ContextFigureOut] = Field(
+        description="Dated figures reported by a source that give the topic its context; "
+        "not a position of either side."
+    )
 
     @staticmethod
     def resolve_url(topic: Topic) -> str:
         return topic.get_absolute_url()
+
+    @staticmethod
+    def resolve_context_figures(topic: Topic) -> list[ContextFigure]:
+        return list(topic.context_figures.all())
 
 
 class OptionOut(Schema):
@@ -300,6 +337,11 @@ class DemandOut(Schema):
     status: Literal[*Demand.Status.values]
     status_note: str
     verified_on: date | None
+    occurred_on: date | None = Field(
+        description="For what happened after a round, or was said then: the day (the first, "
+        "when it took several)."
+    )
+    occurred_until: date | None = Field(description="The last day, when it took several.")
     parameters: list[ParameterOut]
     citations: list[CitationOut]
 
@@ -340,6 +382,7 @@ class DemandFilters(Schema):
     topic: str | None = Field(
         None, pattern=SLUG, description="Topic slug: the demand's primary or a secondary topic."
     )
+    round: str | None = Field(None, pattern=SLUG, description="Round slug, e.g. round-3.")
     party: str | None = Field(None, pattern=SLUG, description="Party slug.")
     proposal: str | None = Field(None, pattern=SLUG, description="Proposal slug.")
     kind: Literal[*Demand.Kind.values] | None = None
@@ -467,6 +510,11 @@ def rounds():
     return Round.objects.prefetch_related("proposals")
 
 
+def topics():
+    figures = ContextFigure.objects.select_related("source")
+    return Topic.objects.prefetch_related(Prefetch("context_figures", figures))
+
+
 def proposals():
     return Proposal.objects.select_related("party", "round").prefetch_related(
         Prefetch("sections", Section.objects.prefetch_related("options"))
@@ -514,12 +562,12 @@ def get_round(request: HttpRequest, slug: Slug):
 @api.get("/topics", response={200: list[TopicOut], **LIST}, tags=["topics"])
 @paginate(Pagination)
 def list_topics(request: HttpRequest):
-    return Topic.objects.all()
+    return topics()
 
 
 @api.get("/topics/{slug}", response={200: TopicOut, **ONE}, tags=["topics"])
 def get_topic(request: HttpRequest, slug: Slug):
-    return get_object_or_404(Topic, slug=slug)
+    return get_object_or_404(topics(), slug=slug)
 
 
 @api.get("/proposals", response={200: list[ProposalOut], **LIST}, tags=["proposals"])
@@ -540,6 +588,10 @@ def list_demands(request: HttpRequest, filters: Query[DemandFilters]):
     demands = Demand.objects.all()
     if filters.topic:
         demands = demands.on_topic(get_object_or_404(Topic, slug=filters.topic))
+    if filters.round:
+        demands = demands.filter(
+            section__proposal__round=get_object_or_404(Round, slug=filters.round)
+        )
     if filters.party:
         demands = demands.filter(
             section__proposal__party=get_object_or_404(Party, slug=filters.party)

@@ -13,6 +13,7 @@ from simple_history.utils import bulk_create_with_history
 
 from negotiations.models import (
     Citation,
+    ContextFigure,
     Demand,
     Disagreement,
     Option,
@@ -41,6 +42,7 @@ TRACKED = [
     Relation,
     Disagreement,
     Version,
+    ContextFigure,
 ]
 ACTIONS = {"+": "Added", "~": "Changed", "-": "Deleted"}
 # Fields that say nothing to a reader when they change (a link check's status says it all).

@@ -11,6 +11,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 
 from negotiations.models import (
     Citation,
+    ContextFigure,
     Demand,
     Disagreement,
     Option,
@@ -67,6 +68,7 @@ FIXTURE_FILES = [
             (Citation, {"version__isnull": False}, ["pk"]),
         ],
     ),
+    ("06_context.json", [(ContextFigure, {}, ["slug"])]),
 ]
 
 

@@ -38,6 +38,9 @@ DEMAND_COLUMNS = [
     # The addresses of the copies some quotes were read on, never given as the publisher's:
     # `source_urls` holds only publishers' own addresses.
     "copy_urls",
+    "round",
+    "occurred_on",
+    "occurred_until",
 ]
 SOURCE_COLUMNS = [
     "slug",
@@ -171,6 +174,10 @@ def demand_row(request, demand, shown_under=None):
         "source_urls": sorted({c["url"] for c in citations} - {""}),
         "status_note": demand.status_note,
         "copy_urls": sorted({c["archived_url"] for c in citations} - {""}),
+        "round": proposal.round.slug,
+        # When it happened, for what followed a round or was said then (ISO dates, or empty).
+        "occurred_on": demand.occurred_on.isoformat() if demand.occurred_on else "",
+        "occurred_until": demand.occurred_until.isoformat() if demand.occurred_until else "",
     }
 
 

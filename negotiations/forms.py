@@ -31,6 +31,7 @@ class ComparisonFilterForm(forms.Form):
     """
 
     topic = forms.ChoiceField(required=False)
+    round = forms.ChoiceField(required=False)
     party = forms.ChoiceField(required=False)
     proposal = forms.ChoiceField(required=False)
     kind = forms.ChoiceField(choices=[("", "All kinds"), *Demand.Kind.choices], required=False)
@@ -41,12 +42,19 @@ class ComparisonFilterForm(forms.Form):
     def __init__(self, data, *, topics, proposals):
         super().__init__(data)
         parties = {p.party.slug: p.party for p in proposals}
+        rounds = sorted({p.round for p in proposals}, key=lambda r: r.date)
         self.objects = {
             "topic": {t.slug: t for t in topics},
+            "round": {r.slug: r for r in rounds},
             "party": parties,
             "proposal": {p.slug: p for p in proposals},
         }
-        empty = {"topic": "All topics", "party": "All parties", "proposal": "All proposals"}
+        empty = {
+            "topic": "All topics",
+            "round": "All rounds",
+            "party": "All parties",
+            "proposal": "All proposals",
+        }
         for name, objects in self.objects.items():
             self.fields[name].choices = [("", empty[name])] + [
                 (slug, str(obj)) for slug, obj in objects.items()
@@ -63,6 +71,9 @@ class ComparisonFilterForm(forms.Form):
 
     def clean_topic(self):
         return self._clean_object("topic")
+
+    def clean_round(self):
+        return self._clean_object("round")
 
     def clean_party(self):
         return self._clean_object("party")
@@ -82,12 +93,17 @@ class ComparisonFilterForm(forms.Form):
         if party and proposal and proposal.party != party:
             # Together they can only show nothing, and an empty grid would not say why.
             self.add_error("proposal", f"{proposal.party.name}'s, not {party.name}'s.")
+        chosen_round = data.get("round")
+        if chosen_round and proposal and proposal.round != chosen_round:
+            self.add_error("proposal", f"Made for {proposal.round}, not {chosen_round}.")
         return data
 
     def filter_demands(self, demands):
         data = self.cleaned_data
         if data["topic"]:
             demands = demands.on_topic(data["topic"])
+        if data["round"]:
+            demands = demands.filter(section__proposal__round=data["round"])
         if data["party"]:
             demands = demands.filter(section__proposal__party=data["party"])
         if data["proposal"]:
@@ -111,6 +127,8 @@ class ComparisonFilterForm(forms.Form):
 
     def filter_proposals(self, proposals):
         data = self.cleaned_data
+        if data["round"]:
+            proposals = [p for p in proposals if p.round == data["round"]]
         if data["party"]:
             proposals = [p for p in proposals if p.party == data["party"]]
         if data["proposal"]:
@@ -121,7 +139,8 @@ class ComparisonFilterForm(forms.Form):
     def summary(self):
         """The filter in words, for the page title: "Neutrality · Ukraine · “orthodox”"."""
         data = self.cleaned_data
-        parts = [str(data[name]) for name in ("topic", "party", "proposal") if data[name]]
+        names = ("topic", "round", "party", "proposal")
+        parts = [str(data[name]) for name in names if data[name]]
         if data["kind"]:
             parts.append(dict(self.fields["kind"].choices)[data["kind"]])
         if data["relation"]:
@@ -146,7 +165,9 @@ class ComparisonFilterForm(forms.Form):
         """Filters that hide some of a party's provisions inside a topic row, not just rows or
         columns: what a cell shows is then not all its party's documents hold on the topic."""
         data = self.cleaned_data
-        return self.searches or bool(data.get("proposal") or data.get("sources"))
+        return self.searches or bool(
+            data.get("proposal") or data.get("sources") or data.get("round")
+        )
 
 
 class CompareForm(forms.Form):

@@ -252,6 +252,8 @@ class Proposal(Timestamped):
         # Said after a meeting, to partners or the public, not put to the other side.
         STATEMENT = "statement", "Statement after the talks"
         AGREED_OUTCOME = "agreed", "Agreed outcome"
+        AFTERMATH = "aftermath", "What followed the round"
+        REACTION = "reaction", "Reaction to the other side"
 
     slug = models.SlugField(unique=True)
     party = models.ForeignKey(Party, models.PROTECT, related_name="proposals")
@@ -438,6 +440,8 @@ LISTING_FIELDS = [
     "label",
     "kind",
     "status",
+    "occurred_on",
+    "occurred_until",
     "topic",
     "section",
     "option",
@@ -473,6 +477,8 @@ class Demand(Timestamped):
         PROCESS = "process", "Process proposal"
         AGREED_OUTCOME = "agreed", "Agreed outcome"
         EXPECTED_TERM = "expected", "Reported expectation"
+        CARRIED_OUT = "carried-out", "Carried out"
+        STATEMENT = "statement", "Statement"
 
     class Status(models.TextChoices):
         CONFIRMED = "confirmed", "Confirmed"
@@ -518,6 +524,15 @@ class Demand(Timestamped):
         blank=True,
         help_text="When a curator last checked this demand's quotes against its sources.",
     )
+    occurred_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="For what happened after a round, or was said then: the day it happened "
+        "(the first day, when it took several).",
+    )
+    occurred_until = models.DateField(
+        null=True, blank=True, help_text="The last day, when it took several days."
+    )
     search_vector = search_vector()
 
     objects = DemandQuerySet.as_manager()
@@ -543,6 +558,12 @@ class Demand(Timestamped):
             models.CheckConstraint(
                 condition=not_blank("paraphrase"), name="demand_paraphrase_not_empty"
             ),
+            models.CheckConstraint(
+                condition=Q(occurred_until__isnull=True)
+                | Q(occurred_on__isnull=False, occurred_until__gt=F("occurred_on")),
+                name="demand_occurred_until_after_start",
+                violation_error_message="A last day needs a first day before it.",
+            ),
         ]
 
     def __str__(self):
@@ -554,7 +575,11 @@ class Demand(Timestamped):
     def clean(self):
         # An option is one of its section's alternatives: another section's would put the
         # provision in a document it is not in.
-        errors = not_after_tomorrow(self.verified_on, "verified_on", "A verification date")
+        errors = {
+            **not_after_tomorrow(self.verified_on, "verified_on", "A verification date"),
+            **not_after_tomorrow(self.occurred_on, "occurred_on", "The day it happened"),
+            **not_after_tomorrow(self.occurred_until, "occurred_until", "The last day"),
+        }
         if self.option_id and self.section_id and self.option.section_id != self.section_id:
             errors["option"] = (
                 "This option belongs to another section: choose one of this section's "
@@ -569,6 +594,18 @@ class Demand(Timestamped):
     @property
     def proposal(self):
         return self.section.proposal
+
+    @property
+    def occurred(self):
+        """When it happened, in words: "23–25 May 2025", or "" when no day is recorded."""
+        start, end = self.occurred_on, self.occurred_until
+        if not start:
+            return ""
+        if not end:
+            return f"{start:%-d %B %Y}"
+        if (start.year, start.month) == (end.year, end.month):
+            return f"{start:%-d}–{end:%-d %B %Y}"
+        return f"{start:%-d %B}–{end:%-d %B %Y}"
 
     @property
     def place(self):
@@ -1200,6 +1237,61 @@ class Citation(Timestamped):
                 "This is the only quote backing its provision: add another quote to that "
                 "provision before moving this one."
             )
+
+
+class ContextFigure(Timestamped):
+    """A dated, cited figure that gives a topic its context (territory held, children
+    deported): a fact reported by a source, not a provision of any party."""
+
+    slug = models.SlugField(unique=True, max_length=80)
+    topic = models.ForeignKey(Topic, models.PROTECT, related_name="context_figures")
+    label = models.CharField(max_length=200, help_text="What the figure measures, in our words.")
+    figure = models.CharField(
+        max_length=100, help_text='The figure as the source gives it, e.g. "79.8 %".'
+    )
+    as_of = models.DateField(null=True, blank=True, help_text="The day the figure refers to.")
+    as_of_note = models.CharField(
+        max_length=200, blank=True, help_text="Say here when the day is approximate or inferred."
+    )
+    note = models.TextField(blank=True, help_text="Whose figure it is and how to read it.")
+    source = models.ForeignKey(Source, models.PROTECT, related_name="context_figures")
+    quote = models.TextField(help_text="Copied verbatim from the source. Never retyped.")
+    translation = models.TextField(blank=True)
+    locator = models.CharField(max_length=200, blank=True)
+    quote_verified = models.BooleanField(
+        default=True, help_text="Whether a curator compared the quote with the page or its copy."
+    )
+    order = models.PositiveSmallIntegerField(validators=SMALLINT)
+
+    objects = SlugManager()
+
+    history = history()
+
+    class Meta:
+        ordering = ["topic__order", "order", "slug"]
+        constraints = [
+            models.UniqueConstraint(fields=["topic", "order"], name="context_unique_order"),
+            models.CheckConstraint(condition=not_blank("quote"), name="context_quote_not_empty"),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("quote"), 600),
+                name="context_quote_short",
+                violation_error_message="A quote is at most 600 characters.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.label}: {self.figure}"
+
+    def get_absolute_url(self):
+        return f"{self.topic.get_absolute_url()}#context-{self.slug}"
+
+    def clean(self):
+        errors = not_after_tomorrow(self.as_of, "as_of", "The day a figure refers to")
+        if errors:
+            raise ValidationError(errors)
+
+    def natural_key(self):
+        return (self.slug,)
 
 
 class DataVersion(models.Model):

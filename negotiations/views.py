@@ -31,6 +31,7 @@ from negotiations.forms import (
 )
 from negotiations.models import (
     Citation,
+    ContextFigure,
     Demand,
     Disagreement,
     Party,
@@ -167,7 +168,7 @@ def home(request):
     # relations, proposals with their parties, where every matching demand sits, then only the
     # demands shown (at most CELL_LIMIT a cell) with their numbers and citation markers.
     topics = list(Topic.objects.prefetch_related("relations"))
-    all_proposals = list(Proposal.objects.select_related("party"))
+    all_proposals = list(Proposal.objects.select_related("party", "round"))
     form = ComparisonFilterForm(request.GET, topics=topics, proposals=all_proposals)
     fmt = exports.requested_format(request)
     if fmt is None:
@@ -436,14 +437,16 @@ def _page(form, items, per_page):
 @require_safe
 @vary_on_headers("HX-Request")
 def topic_detail(request, slug):
-    # Twelve queries on every page, whatever the data: the page cache's data version, the
-    # topic, its relations and their citations, the parties, where every provision of the topic
+    # Thirteen queries on every page, whatever the data: the page cache's data version, the
+    # topic, its relations and their citations, its context figures with their sources, the
+    # parties, where every provision of the topic
     # sits (ids only), then only the page's demands with their numbers and citation markers,
     # and the topic's disagreements with their versions and citations.
     fmt = exports.requested_format(request)
     if fmt is None:
         return exports.bad_format()
-    topic = get_object_or_404(Topic.objects.prefetch_related(_relations()), slug=slug)
+    figures = Prefetch("context_figures", ContextFigure.objects.select_related("source"))
+    topic = get_object_or_404(Topic.objects.prefetch_related(_relations(), figures), slug=slug)
     all_parties = list(Party.objects.all())
     form = TopicPageForm(request.GET, parties=all_parties)
     # The whole topic's, on every page and whatever the party: there are only a few.

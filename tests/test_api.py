@@ -289,3 +289,40 @@ def test_requests_through_the_wsgi_application_see_the_curated_data():
 @settings(max_examples=25, deadline=None)
 def test_every_operation_answers_without_error_and_as_its_schema_says(case):
     case.call_and_validate(headers=IDENTITY)
+
+
+def test_every_round_lists_its_proposals(client):
+    rounds = {r["slug"]: r for r in client.get("/api/rounds").json()["items"]}
+    assert list(rounds) == ["round-1", "round-2", "round-3"]
+    assert {"ua-table-2025-05-16", "ru-table-2025-05-16", "agreed-2025-05-16"} <= set(
+        rounds["round-1"]["proposals"]
+    )
+    assert {"ua-table-2025-07-23", "ru-table-2025-07-23", "agreed-2025-07-23"} <= set(
+        rounds["round-3"]["proposals"]
+    )
+
+
+def test_demands_filter_by_round_and_carry_when_they_happened(client):
+    response = client.get("/api/demands", {"round": "round-1", "limit": 200})
+    assert response.status_code == 200
+    found = {d["code"]: d for d in response.json()["items"]}
+    assert set(found) == set(
+        Demand.objects.filter(section__proposal__round__slug="round-1").values_list(
+            "code", flat=True
+        )
+    )
+    assert found["R1-IM-1"]["occurred_on"] == "2025-05-23"
+    assert found["R1-IM-1"]["occurred_until"] == "2025-05-25"
+    assert found["R1-UA-1"]["occurred_on"] is None
+    assert client.get("/api/demands", {"round": "round-9"}).status_code == 404
+
+
+def test_a_topic_carries_its_context_figures_with_their_quotes(client):
+    topic = client.get("/api/topics/territory").json()
+    figures = {f["slug"]: f for f in topic["context_figures"]}
+    isw = figures["isw-occupied-share-four-oblasts-2025-06-02"]
+    assert isw["figure"] == "79.8 %"
+    assert isw["as_of"] == "2025-06-02"
+    assert isw["publisher"] == "Institute for the Study of War"
+    assert "79.8 percent" in isw["quote"]
+    assert figures["reuters-luhansk-and-70-percent-2025-06"]["quote_verified"] is False

@@ -15,6 +15,7 @@ from negotiations.changelog import TRACKED
 from negotiations.curated import FIXTURE_FILES
 from negotiations.models import (
     Citation,
+    ContextFigure,
     Demand,
     Disagreement,
     Option,
@@ -32,7 +33,8 @@ from negotiations.models import (
 pytestmark = pytest.mark.django_db
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
-EMPTYING_ORDER = [Citation, Parameter, Version, Disagreement, Relation, Demand, Option, Section]
+EMPTYING_ORDER = [ContextFigure, Citation, Parameter, Version, Disagreement, Relation, Demand]
+EMPTYING_ORDER += [Option, Section]
 EMPTYING_ORDER += [Proposal, Source, Topic, Round, Party]
 
 

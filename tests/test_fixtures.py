@@ -12,6 +12,7 @@ from django.db.models import Count
 
 from negotiations.models import (
     Citation,
+    ContextFigure,
     Demand,
     Disagreement,
     Proposal,
@@ -27,7 +28,8 @@ pytestmark = pytest.mark.django_db
 
 CORPUS = Path(__file__).parent / "corpus"
 SEEDS = {path.name[:3]: path.read_text() for path in (CORPUS / "seeds").glob("*.txt")}
-DOSSIER = (CORPUS / "dossier.md").read_text()
+# Every research dossier: each records the text of the pages its quotes were taken from.
+DOSSIER = "\n".join(path.read_text() for path in sorted(CORPUS.glob("*.md")))
 # The seed articles as they were captured; their sources are stored under these slugs.
 SEED_SLUGS = {
     "moscow-times-russias-demands-istanbul-memorandum": "000",
@@ -80,9 +82,13 @@ def test_russian_memorandum_has_every_provision_in_its_sections():
 def test_ukrainian_framework_and_table_proposals_are_complete():
     counts = Counter(
         (d.section.proposal.slug, d.section.label)
-        for d in Demand.objects.filter(section__proposal__party__slug="ukraine").select_related(
-            "section__proposal"
-        )
+        for d in Demand.objects.filter(
+            section__proposal__slug__in=[
+                "ua-framework",
+                "ua-table-2025-06-02",
+                "ua-statement-2025-06-02",
+            ]
+        ).select_related("section__proposal")
     )
     # Part I's seven principles as 17 provisions; Parts II-V from the full text (DN's reprint) and
     # summaries; five proposals at the table; one statement made to partners after the meeting.
@@ -105,6 +111,59 @@ def test_ukraines_framework_is_in_its_own_five_parts():
     assert {"UA-F-II-3", "UA-F-V-2"} <= codes
 
 
+def test_each_round_has_each_sides_proposals_and_what_was_agreed():
+    kinds = Counter(
+        Proposal.objects.filter(sections__demands__isnull=False)
+        .distinct()
+        .values_list("round__number", "party__slug", "kind")
+    )
+    for number in (1, 3):
+        assert kinds[number, "ukraine", Proposal.Kind.TABLE_PROPOSAL] == 1
+        assert kinds[number, "russia", Proposal.Kind.TABLE_PROPOSAL] == 1
+        assert kinds[number, "both", Proposal.Kind.AGREED_OUTCOME] == 1
+    assert kinds[1, "both", Proposal.Kind.AFTERMATH] == 1
+    assert kinds[2, "both", Proposal.Kind.AFTERMATH] == 1
+    assert kinds[2, "ukraine", Proposal.Kind.REACTION] == 1
+
+
+def test_what_was_carried_out_after_a_round_is_dated_after_it():
+    carried_out = Demand.objects.filter(kind=Demand.Kind.CARRIED_OUT).select_related(
+        "section__proposal__round"
+    )
+    assert carried_out.count() >= 5
+    for demand in carried_out:
+        assert demand.occurred_on > demand.section.proposal.round.date, demand.code
+        assert demand.section.proposal.kind == Proposal.Kind.AFTERMATH, demand.code
+
+
+def test_putins_2024_conditions_are_dated_before_the_talks():
+    baseline = Proposal.objects.get(slug="ru-conditions-2024-06-14")
+    assert baseline.kind == Proposal.Kind.PRE_TALK_POSITION
+    assert str(baseline.date_published) == "2024-06-14"
+    assert "14 June 2024" in baseline.dates_note
+    assert set(baseline.sections.values_list("demands__code", flat=True)) == {
+        "BL-1",
+        "BL-2",
+        "BL-3",
+        "BL-4",
+    }
+
+
+def test_kyivs_word_ultimatum_is_attributed_not_ours():
+    for demand in Demand.objects.filter(section__proposal__slug="ua-reaction-2025-06"):
+        assert "Zelensky" in demand.summary, demand.code
+        assert "“ultimatum”" in demand.summary or '"ultimatum"' in demand.summary, demand.code
+
+
+def test_context_figures_are_dated_and_attached_to_their_topic():
+    figures = dict(ContextFigure.objects.values_list("slug", "topic__slug"))
+    assert figures["isw-occupied-share-four-oblasts-2025-06-02"] == "territory"
+    assert figures["reuters-luhansk-and-70-percent-2025-06"] == "territory"
+    assert figures["ukraine-verified-deported-children-2025-06-02"] == "humanitarian"
+    for figure in ContextFigure.objects.all():
+        assert figure.as_of or figure.as_of_note, figure.slug
+
+
 def test_agreed_outcomes_and_pre_talk_position_are_stored():
     assert Demand.objects.filter(section__proposal__slug="agreed-2025-06-02").count() == 7
     assert Demand.objects.filter(section__proposal__kind=Proposal.Kind.PRE_TALK_POSITION).exists()
@@ -122,10 +181,16 @@ def test_every_demand_has_a_citation():
     assert not Demand.objects.annotate(n=Count("citations")).filter(n=0).exists()
 
 
+def quoted():
+    """Every quote held, a provision's, relation's or version's and a context figure's."""
+    yield from Citation.objects.select_related("source")
+    yield from ContextFigure.objects.select_related("source")
+
+
 def test_every_quote_is_verbatim_in_its_source():
-    """Seed quotes are checked against the seed text; web quotes against the research dossier,
-    which records each page's text as seen (and audited) during research."""
-    for citation in Citation.objects.select_related("source"):
+    """Seed quotes are checked against the seed text; web quotes against the research dossiers,
+    which record each page's text as seen (and audited) during research."""
+    for citation in quoted():
         quote = collapse(citation.quote)
         seed = SEED_SLUGS.get(citation.source.slug)
         if seed:
@@ -136,7 +201,7 @@ def test_every_quote_is_verbatim_in_its_source():
 
 
 def test_quotes_are_short():
-    for citation in Citation.objects.all():
+    for citation in quoted():
         assert len(citation.quote.split()) <= 45, citation.quote
 
 
@@ -201,8 +266,8 @@ def test_single_source_and_uncertain_items_keep_their_status():
 
 
 def test_unverified_quotes_stay_marked():
-    unverified = Citation.objects.filter(quote_verified=False)
-    assert unverified.exists()
+    unverified = [citation for citation in quoted() if not citation.quote_verified]
+    assert unverified
     for citation in unverified:
         line = next(line for line in DOSSIER.splitlines() if citation.quote in line)
         assert "[quote not re-verified]" in line

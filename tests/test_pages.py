@@ -117,8 +117,13 @@ def test_source_menus_offer_only_what_some_source_has_in_the_tables_order(client
     form = client.get(reverse("sources")).context["form"]
     kinds = [value for value, _ in form.fields["kind"].choices[1:]]
     assert kinds == [kind for kind in Source.Kind.values if Source.objects.filter(kind=kind)]
-    assert "official" not in kinds  # no official text is public: the menu does not promise one
-    assert kinds == ["agency", "newspaper", "analysis", "aggregator"]
+    # An official page (Russia's readout of 4 June 2025) is a source: the menu offers the kind.
+    assert "official" in kinds
+    for source in Source.objects.filter(kind="official"):
+        source.kind = Source.Kind.NEWSPAPER
+        source.save()
+    form = client.get(reverse("sources")).context["form"]
+    assert "official" not in dict(form.fields["kind"].choices)  # nor does it promise one
     publishers = [value for value, _ in form.fields["publisher"].choices[1:]]
     table = list(dict.fromkeys(Source.objects.values_list("publisher", flat=True)))
     assert publishers == table
@@ -126,6 +131,9 @@ def test_source_menus_offer_only_what_some_source_has_in_the_tables_order(client
 
 
 def test_a_kind_no_source_has_yet_is_an_empty_list_not_an_error(client):
+    for source in Source.objects.filter(kind="official"):
+        source.kind = Source.Kind.NEWSPAPER
+        source.save()
     response = client.get(reverse("sources"), {"kind": "official"})
     assert response.status_code == 200
     assert '<option value="official" selected>Official text</option>' in response.content.decode()
@@ -193,7 +201,7 @@ def test_admin_view_on_site_opens_the_public_page(admin_client, model):
 
 
 DETAIL_QUERIES = [
-    ("topic", ["humanitarian"], 12),
+    ("topic", ["humanitarian"], 13),
     ("proposal", ["ru-memorandum"], 10),
     ("demand", ["AG-6"], 15),
 ]
@@ -250,3 +258,39 @@ def test_no_template_syntax_leaks_into_a_page(client, url):
     html = client.get(url).content.decode()
     for token in ("{#", "#}", "{%", "%}", "{{", "}}"):
         assert token not in html, token
+
+
+def test_rounds_page_shows_each_rounds_proposals_and_what_came_of_them(client):
+    html = client.get(reverse("rounds")).content.decode()
+    first, second, third = (html.index(f'id="round-{n}"') for n in (1, 2, 3))
+    assert first < second < third
+    for title, after in [
+        ("Ukraine's proposals at the table, 16 May", first),
+        ("Russia's reported demands at the table, 16 May", first),
+        ("Agreed outcomes of 16 May", first),
+        ("What came of the first round", first),
+        ("What came of the second round", second),
+        ("Putin's conditions of 14 June 2024", second),
+        ("Ukraine's reaction to Russia's memorandum, June", second),
+        ("Ukraine's proposals at the table, 23 July", third),
+        ("Russia's proposals at the table, 23 July", third),
+        ("Agreed outcomes of 23 July", third),
+    ]:
+        assert html.index(escape(title)) > after, title
+    assert html.index(escape("What came of the first round")) < second
+
+
+def test_what_came_of_a_round_shows_when_it_happened(client):
+    html = client.get(reverse("demand", args=["R1-IM-1"])).content.decode()
+    assert '<time datetime="2025-05-23">23–25 May 2025</time>' in html
+    assert "Carried out" in html
+    proposal = client.get(reverse("proposal", args=["after-2025-06-02"])).content.decode()
+    assert "11–16 June 2025" in proposal
+    assert "6,057" in proposal and "6,060" in proposal
+
+
+def test_putins_2024_conditions_page_says_when_and_why_they_are_filed_there(client):
+    html = client.get(reverse("proposal", args=["ru-conditions-2024-06-14"])).content.decode()
+    assert "14 June 2024" in html
+    assert "based on these principles" in html
+    assert "Embassy of Russia in Malta" in html

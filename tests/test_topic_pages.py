@@ -202,3 +202,24 @@ def test_the_comparisons_show_all_link_opens_the_topic_filtered_by_party(client)
     call_command("generate_synthetic", scale=2)
     html = client.get("/", {"topic": "ceasefire"}).content.decode()
     assert '<a href="/topics/ceasefire/?party=russia#party-russia">See all ' in html
+
+
+def test_territory_page_shows_its_context_figures_with_their_quotes(client):
+    html = client.get("/topics/territory/").content.decode()
+    context = html[html.index('<h2 id="context">Context</h2>') : html.index("relation-block")]
+    assert "79.8 %" in context
+    assert '<time datetime="2025-06-02">2 June 2025</time>' in context
+    assert "about 21,616 km²" in context
+    assert "Institute for the Study of War" in context
+    assert "Russia now occupies 79.8 percent of the four oblasts as of June 2, 2025." in context
+    # Reuters' figure was read on a copy of its report and could not be re-checked.
+    reuters = context[context.index('id="context-reuters-luhansk-and-70-percent-2025-06"') :]
+    assert "HK Business Wire" in reuters
+    assert "quote not re-verified" in reuters
+
+
+def test_context_figures_show_on_their_own_topic_only(client):
+    humanitarian = client.get("/topics/humanitarian/").content.decode()
+    assert "at least 19,456" in humanitarian
+    assert "79.8 %" not in humanitarian
+    assert 'id="context"' not in client.get("/topics/nuclear/").content.decode()
