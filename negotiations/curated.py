@@ -17,6 +17,7 @@ from negotiations.models import (
     Parameter,
     Party,
     Proposal,
+    ProvisionLink,
     Relation,
     Round,
     Section,
@@ -35,6 +36,7 @@ IN_SYNTHETIC = {
     "demand": "section__proposal__slug__startswith",
     "citation": "demand__section__proposal__slug__startswith",
     "parameter": "demand__section__proposal__slug__startswith",
+    "provisionlink": "demand__section__proposal__slug__startswith",
 }
 
 # (file name, [(model, queryset filter, ordering)]) in loading order: natural keys must resolve.
@@ -67,6 +69,7 @@ FIXTURE_FILES = [
             (Citation, {"version__isnull": False}, ["pk"]),
         ],
     ),
+    ("07_links.json", [(ProvisionLink, {}, ["demand__code", "counterpart__code"])]),
 ]
 
 

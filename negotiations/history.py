@@ -27,6 +27,7 @@ from negotiations.models import (
     Parameter,
     Party,
     Proposal,
+    ProvisionLink,
     Relation,
     Round,
     Section,
@@ -49,6 +50,7 @@ TRACKED = [
     Relation,
     Disagreement,
     Version,
+    ProvisionLink,
 ]
 ACTIONS = {"+": "Added", "~": "Changed", "-": "Deleted"}
 # Fields that say nothing to a reader when they change (a link check's status says it all).
@@ -62,12 +64,13 @@ def bulk_create(model, objects, *, reason):
 
 def label(record):
     """A short name for a historical row, without touching related tables: a citation, which
-    has no name of its own, by the start of its quote."""
+    has no name of its own, by the start of its quote; a link by the start of its rationale."""
     for name in ("code", "slug", "claim", "name", "label"):
         value = getattr(record, name, None)
         if value:
             return str(value)
-    quote = getattr(record, "quote", "")
+    # A citation by its quote, a link between provisions by its rationale.
+    quote = getattr(record, "quote", "") or getattr(record, "rationale", "")
     if quote:
         return f"“{quote}”" if len(quote) <= 60 else f"“{quote[:59].rstrip()}…”"
     return f"#{record.id}"
@@ -483,7 +486,7 @@ def _restore(parent, deleted_at, user, now, restored, relinked):
             history_type="-", history_date=deleted_at, **{column: parent.pk}
         ).order_by("history_id")
         for row in rows:
-            if model.objects.filter(pk=row.id).exists():
+            if model.objects.filter(pk=row.id).exists() or _other_parent_gone(row, column):
                 continue
             child = row.instance
             child._change_reason = _reason(f"Restored with {_name(parent)}")
@@ -516,6 +519,16 @@ def _restore(parent, deleted_at, user, now, restored, relinked):
             owner._history_date = now
             getattr(owner, field.name).add(parent)
             relinked.append(owner)
+
+
+def _other_parent_gone(row, column):
+    """Whether a dependant deleted with one parent lost another since (a link between two
+    provisions, when the other provision was deleted after): it cannot come back alone."""
+    return any(
+        not model.objects.filter(pk=getattr(row, other)).exists()
+        for model, other in parents(row.instance_type)
+        if other != column and getattr(row, other) is not None
+    )
 
 
 def _links(record, field, target):

@@ -21,7 +21,7 @@ from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.validators import MaxValueValidator, RegexValidator, URLValidator, validate_slug
 from django.db import connections, models
 from django.db.models import F, FloatField, Q, Subquery, Value
-from django.db.models.functions import Coalesce, Length, Lower, Trim
+from django.db.models.functions import Coalesce, Greatest, Least, Length, Lower, Trim
 from django.db.models.lookups import GreaterThan, LessThanOrEqual
 from django.urls import reverse
 from django.utils import timezone
@@ -898,6 +898,92 @@ class Relation(Timestamped):
 
     def natural_key(self):
         return (self.slug,)
+
+
+# How two linked provisions relate: every kind of Relation but "no counterpart", which is the
+# absence of a link.
+LINK_KINDS = [
+    (value, label) for value, label in Relation.Kind.choices if value != Relation.Kind.NO_COUNTERPART
+]
+
+
+class ProvisionLinkQuerySet(models.QuerySet):
+    def get_by_natural_key(self, demand_code, counterpart_code):
+        return self.get(demand__code=demand_code, counterpart__code=counterpart_code)
+
+    def touching(self, demands):
+        """The links with one of these demands (ids or a queryset) on either side."""
+        return self.filter(Q(demand__in=demands) | Q(counterpart__in=demands))
+
+
+class ProvisionLink(Timestamped):
+    """One provision answered by a provision of another party, and how the two relate.
+
+    Our analysis, not a sourced fact. A link reads both ways: it is stored once, under either
+    provision. A provision of a negotiating side with no link has no counterpart.
+    """
+
+    demand = models.ForeignKey(Demand, models.CASCADE, related_name="links")
+    counterpart = models.ForeignKey(
+        Demand,
+        models.CASCADE,
+        related_name="counterpart_links",
+        help_text="A provision of another party that answers this one.",
+    )
+    kind = models.CharField(max_length=20, choices=LINK_KINDS)
+    rationale = models.CharField(
+        max_length=300, help_text="Our own analysis, in one neutral line: say why."
+    )
+
+    objects = ProvisionLinkQuerySet.as_manager()
+
+    history = history()
+
+    class Meta:
+        ordering = ["demand__code", "counterpart__code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(demand=F("counterpart")),
+                name="provision_link_not_self",
+                violation_error_message="A provision cannot be its own counterpart.",
+            ),
+            # Once per pair, whichever way round: the link reads both ways.
+            models.UniqueConstraint(
+                Least("demand", "counterpart"),
+                Greatest("demand", "counterpart"),
+                name="provision_link_unique_pair",
+                violation_error_message="These two provisions are already linked.",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=[value for value, _ in LINK_KINDS]),
+                name="provision_link_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=not_blank("rationale"), name="provision_link_rationale_not_empty"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{parent(self, 'demand', 'code')} ↔ {parent(self, 'counterpart', 'code')}"
+
+    def clean(self):
+        # The parties are two joins away: no constraint of the database can compare them.
+        if self.demand_id and self.counterpart_id:
+            parties = Demand.objects.filter(pk__in=[self.demand_id, self.counterpart_id])
+            if parties.values("section__proposal__party").distinct().count() < 2:
+                raise ValidationError(
+                    {"counterpart": "Choose a provision of another party: a link answers one "
+                     "side's provision with the other side's."}
+                )
+
+    def natural_key(self):
+        return (self.demand.code, self.counterpart.code)
+
+    natural_key.dependencies = ["negotiations.demand"]
+
+    def other(self, demand):
+        """The provision at the other end from `demand`."""
+        return self.counterpart if self.demand_id == demand.pk else self.demand
 
 
 class Disagreement(Timestamped):
