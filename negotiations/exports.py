@@ -35,6 +35,10 @@ DEMAND_COLUMNS = [
     "citations",
     "source_urls",
     "status_note",
+    # Our analysis: linked, no-counterpart, or joint (an outcome both delegations agreed).
+    "counterpart_status",
+    # Our analysis: each provision of the other side that answers it, how and why.
+    "counterparts",
 ]
 SOURCE_COLUMNS = [
     "slug",
@@ -88,6 +92,11 @@ COMPARE_COLUMNS = [
     "url_b",
     "proposal_b",
     "wording_shared_percent",
+    # Our analysis, for each side's provision: as counterpart_status and counterparts above.
+    "counterpart_status_a",
+    "counterparts_a",
+    "counterpart_status_b",
+    "counterparts_b",
 ]
 COVERAGE = {"both": "both", "first": "only-a", "second": "only-b"}
 
@@ -154,7 +163,14 @@ def demand_row(request, demand, shown_under=None):
         "citations": citations,
         "source_urls": sorted({c["url"] or c["archived_url"] for c in citations} - {""}),
         "status_note": demand.status_note,
+        "counterpart_status": demand.counterpart_status.value,
+        "counterparts": [counterpart(pair) for pair in demand.counterparts],
     }
+
+
+def counterpart(pair):
+    """A linked provision of the other side, in words: "UA-P-12 (conflict): why"."""
+    return f"{pair.demand.code} ({pair.link.kind}): {pair.link.rationale}"
 
 
 def source_row(request, source):
@@ -215,12 +231,15 @@ def compare_rows(request, rows, same_party):
 
     def side(demand, letter):
         if demand is None:
-            return {f"{key}_{letter}": "" for key in ("code", "summary", "url", "proposal")}
+            keys = ("code", "summary", "url", "proposal", "counterpart_status", "counterparts")
+            return {f"{key}_{letter}": "" for key in keys}
         return {
             f"code_{letter}": demand.code,
             f"summary_{letter}": demand.summary,
             f"url_{letter}": request.build_absolute_uri(demand.get_absolute_url()),
             f"proposal_{letter}": demand.section.proposal.slug,
+            f"counterpart_status_{letter}": demand.counterpart_status.value,
+            f"counterparts_{letter}": [counterpart(pair) for pair in demand.counterparts],
         }
 
     def line(row, status, a=None, b=None, shared=None):

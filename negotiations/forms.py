@@ -1,6 +1,14 @@
 from django import forms
+from django.db.models import Q
 
-from negotiations.models import LINK_CHECK_REASON, Demand, Proposal, Relation, Source
+from negotiations.models import (
+    LINK_CHECK_REASON,
+    Demand,
+    Proposal,
+    ProvisionLink,
+    Relation,
+    Source,
+)
 
 
 class SlugChoiceField(forms.ModelChoiceField):
@@ -21,10 +29,12 @@ class ComparisonFilterForm(forms.Form):
     party = forms.ChoiceField(required=False)
     proposal = forms.ChoiceField(required=False)
     kind = forms.ChoiceField(choices=[("", "All kinds"), *Demand.Kind.choices], required=False)
-    relation = forms.ChoiceField(required=False)
+    relation = forms.ChoiceField(label="Relation (our analysis)", required=False)
     q = forms.CharField(label="Search", max_length=200, required=False, strip=True)
+    # How the page reads, not what it shows: no filter (see is_filtered).
+    reasoning = forms.BooleanField(label="Show the reasoning for every pair", required=False)
 
-    def __init__(self, data, *, topics, proposals):
+    def __init__(self, data, *, topics, proposals, link_kinds):
         super().__init__(data)
         parties = {p.party.slug: p.party for p in proposals}
         self.objects = {
@@ -37,8 +47,9 @@ class ComparisonFilterForm(forms.Form):
             self.fields[name].choices = [("", empty[name])] + [
                 (slug, str(obj)) for slug, obj in objects.items()
             ]
-        # Only the kinds of relation recorded: a menu entry that can only show nothing misleads.
-        recorded = {relation.kind for topic in topics for relation in topic.relations.all()}
+        # Only the kinds of link recorded, and provisions no link answers: a menu entry that can
+        # only show nothing misleads.
+        recorded = {*link_kinds, Relation.Kind.NO_COUNTERPART}
         self.fields["relation"].choices = [("", "Any relation")] + [
             (kind, label) for kind, label in Relation.Kind.choices if kind in recorded
         ]
@@ -80,6 +91,18 @@ class ComparisonFilterForm(forms.Form):
             demands = demands.filter(section__proposal=data["proposal"])
         if data["kind"]:
             demands = demands.filter(kind=data["kind"])
+        if data["relation"] == Relation.Kind.NO_COUNTERPART:
+            # A side's provision that no link answers; an agreed outcome is no side's.
+            links = ProvisionLink.objects.all()
+            demands = demands.exclude(pk__in=links.values("demand")).exclude(
+                pk__in=links.values("counterpart")
+            )
+            demands = demands.exclude(section__proposal__kind=Proposal.Kind.AGREED_OUTCOME)
+        elif data["relation"]:
+            links = ProvisionLink.objects.filter(kind=data["relation"])
+            demands = demands.filter(
+                Q(pk__in=links.values("demand")) | Q(pk__in=links.values("counterpart"))
+            )
         if data["q"]:
             demands = demands.search(data["q"])
         return demands
@@ -88,9 +111,6 @@ class ComparisonFilterForm(forms.Form):
         data = self.cleaned_data
         if data["topic"]:
             topics = [topic for topic in topics if topic == data["topic"]]
-        if data["relation"]:
-            kind = data["relation"]
-            topics = [t for t in topics if any(r.kind == kind for r in t.relations.all())]
         return topics
 
     def filter_proposals(self, proposals):
@@ -109,19 +129,22 @@ class ComparisonFilterForm(forms.Form):
         if data["kind"]:
             parts.append(dict(self.fields["kind"].choices)[data["kind"]])
         if data["relation"]:
-            parts.append(f"Relation: {dict(self.fields['relation'].choices)[data['relation']]}")
+            relation = dict(self.fields["relation"].choices)[data["relation"]]
+            parts.append(f"Relation: {relation} (our analysis)")
         if data["q"]:
             parts.append(f"“{data['q']}”")
         return " · ".join(parts)
 
     @property
     def is_filtered(self):
-        return any(self.cleaned_data.values())
+        return any(value for name, value in self.cleaned_data.items() if name != "reasoning")
 
     @property
     def searches(self):
-        """Filters that pick provisions by what they say: a row without a match is left out."""
-        return bool(self.cleaned_data.get("q") or self.cleaned_data.get("kind"))
+        """Filters that pick provisions by what they say or how the other side answers them: a
+        row without a match is left out."""
+        data = self.cleaned_data
+        return bool(data.get("q") or data.get("kind") or data.get("relation"))
 
     @property
     def narrows_cells(self):

@@ -20,7 +20,7 @@ from django.contrib.postgres.search import (
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.validators import MaxValueValidator, RegexValidator, URLValidator, validate_slug
 from django.db import connections, models
-from django.db.models import F, FloatField, Q, Subquery, Value
+from django.db.models import F, FloatField, Q, Subquery, Value, prefetch_related_objects
 from django.db.models.functions import Coalesce, Greatest, Least, Length, Lower, Trim
 from django.db.models.lookups import GreaterThan, LessThanOrEqual
 from django.urls import reverse
@@ -428,6 +428,7 @@ class DemandQuerySet(models.QuerySet):
             models.Prefetch("secondary_topics", to_attr="secondary_topic_list"),
             models.Prefetch("parameters", to_attr="parameter_list"),
             models.Prefetch("citations", Citation.objects.select_related("source")),
+            *links_prefetch(),
         )
 
     def listing(self):
@@ -481,6 +482,40 @@ LISTING_FIELDS = [
     "option__title",
     "option__order",
 ]
+
+
+def links_prefetch():
+    """A demand's links to provisions of the other side, each with the provision at its other
+    end (see Demand.counterparts): two queries, one per direction."""
+    ends = ("section__proposal__party", "option")
+    return [
+        models.Prefetch(
+            "links",
+            ProvisionLink.objects.select_related(*(f"counterpart__{end}" for end in ends)),
+            to_attr="links_out",
+        ),
+        models.Prefetch(
+            "counterpart_links",
+            ProvisionLink.objects.select_related(*(f"demand__{end}" for end in ends)),
+            to_attr="links_in",
+        ),
+    ]
+
+
+class Counterpart(NamedTuple):
+    """A provision of the other side linked to a demand, and the link saying how they relate."""
+
+    link: "ProvisionLink"
+    demand: "Demand"
+
+
+class CounterpartStatus(models.TextChoices):
+    """Whether a provision is answered by the other side: our analysis, the same everywhere."""
+
+    LINKED = "linked", "Linked to the other side's provisions"
+    NO_COUNTERPART = "no-counterpart", "No counterpart"
+    # An outcome both delegations agreed is no one side's position: nothing answers it.
+    JOINT = "joint", "Agreed by both: not one side's position"
 
 
 class Demand(Timestamped):
@@ -592,6 +627,21 @@ class Demand(Timestamped):
     @property
     def proposal(self):
         return self.section.proposal
+
+    @property
+    def counterparts(self):
+        """[Counterpart, …] by the other provision's code: with_details() prefetches them."""
+        if not hasattr(self, "links_out"):
+            prefetch_related_objects([self], *links_prefetch())
+        pairs = [Counterpart(link, link.counterpart) for link in self.links_out]
+        pairs += [Counterpart(link, link.demand) for link in self.links_in]
+        return sorted(pairs, key=lambda pair: pair.demand.code)
+
+    @property
+    def counterpart_status(self):
+        if self.section.proposal.kind == Proposal.Kind.AGREED_OUTCOME:
+            return CounterpartStatus.JOINT
+        return CounterpartStatus.LINKED if self.counterparts else CounterpartStatus.NO_COUNTERPART
 
     @property
     def place(self):
@@ -903,7 +953,9 @@ class Relation(Timestamped):
 # How two linked provisions relate: every kind of Relation but "no counterpart", which is the
 # absence of a link.
 LINK_KINDS = [
-    (value, label) for value, label in Relation.Kind.choices if value != Relation.Kind.NO_COUNTERPART
+    (value, label)
+    for value, label in Relation.Kind.choices
+    if value != Relation.Kind.NO_COUNTERPART
 ]
 
 
@@ -972,8 +1024,10 @@ class ProvisionLink(Timestamped):
             parties = Demand.objects.filter(pk__in=[self.demand_id, self.counterpart_id])
             if parties.values("section__proposal__party").distinct().count() < 2:
                 raise ValidationError(
-                    {"counterpart": "Choose a provision of another party: a link answers one "
-                     "side's provision with the other side's."}
+                    {
+                        "counterpart": "Choose a provision of another party: a link answers one "
+                        "side's provision with the other side's."
+                    }
                 )
 
     def natural_key(self):

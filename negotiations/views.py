@@ -1,5 +1,6 @@
-from collections import defaultdict
+from collections import Counter, defaultdict
 from itertools import groupby
+from typing import NamedTuple
 
 from django.contrib.syndication.views import Feed
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
@@ -37,6 +38,7 @@ from negotiations.models import (
     Disagreement,
     Party,
     Proposal,
+    ProvisionLink,
     Relation,
     Round,
     Section,
@@ -167,15 +169,78 @@ def _grid(topics, parties, cells, totals=None, limit=None):
     return rows
 
 
+class Pair(NamedTuple):
+    """A link between two provisions as the grid shows it, the side first in column order first.
+    Our analysis."""
+
+    kind: str
+    label: str
+    rationale: str
+    first: tuple  # (id, code)
+    second: tuple
+
+
+def _pairs():
+    """Every link between provisions as a Pair, one query and no instance built: the grid shows
+    those of the provisions in each row."""
+    rows = ProvisionLink.objects.order_by("pk").values_list(
+        "kind",
+        "rationale",
+        "demand",
+        "demand__code",
+        "demand__section__proposal__party__order",
+        "counterpart",
+        "counterpart__code",
+        "counterpart__section__proposal__party__order",
+    )
+    labels = dict(Relation.Kind.choices)
+    pairs = []
+    for kind, rationale, a, a_code, a_order, b, b_code, b_order in rows:
+        ends = sorted([(a_order, a_code, a), (b_order, b_code, b)])
+        first, second = ((pk, code) for _, code, pk in ends)
+        pairs.append(Pair(kind, labels[kind], rationale, first, second))
+    return sorted(pairs, key=lambda pair: (pair.first[1], pair.second[1]))
+
+
+def _with_pairs(rows, pairs):
+    """Give each row of the grid the links of the provisions it shows (`pairs`), how many of
+    each kind (`tally`), and its provisions of a side that no link answers (`unanswered`)."""
+    by_demand = defaultdict(list)
+    for pair in pairs:
+        by_demand[pair.first[0]].append(pair)
+        by_demand[pair.second[0]].append(pair)
+    labels = dict(Relation.Kind.choices)
+    for row in rows:
+        shown = [demand for cell in row["cells"] for demand in _shown(cell["blocks"])]
+        row_pairs = list(dict.fromkeys(pair for demand in shown for pair in by_demand[demand.pk]))
+        row["pairs"] = sorted(row_pairs, key=lambda pair: (pair.first[1], pair.second[1]))
+        counts = Counter(pair.kind for pair in row["pairs"])
+        row["tally"] = [(labels[kind], counts[kind]) for kind in labels if counts[kind]]
+        row["unanswered"] = [
+            demand
+            for demand in dict.fromkeys(shown)
+            if not by_demand[demand.pk]
+            and demand.section.proposal.kind != Proposal.Kind.AGREED_OUTCOME
+        ]
+    return rows
+
+
 @require_safe
 @vary_on_headers("HX-Request")
 def home(request):
-    # Eight queries in all, whatever the data: the page cache's data version, topics and their
-    # relations, proposals with their parties, where every matching demand sits, then only the
-    # demands shown (at most CELL_LIMIT a cell) with their numbers and citation markers.
+    # Nine queries in all, whatever the data: the page cache's data version, topics and their
+    # relations, proposals with their parties, the links between provisions, where every
+    # matching demand sits, then only the demands shown (at most CELL_LIMIT a cell) with their
+    # numbers and citation markers.
     topics = list(Topic.objects.prefetch_related("relations"))
     all_proposals = list(Proposal.objects.select_related("party"))
-    form = ComparisonFilterForm(request.GET, topics=topics, proposals=all_proposals)
+    pairs = _pairs()
+    form = ComparisonFilterForm(
+        request.GET,
+        topics=topics,
+        proposals=all_proposals,
+        link_kinds={pair.kind for pair in pairs},
+    )
     fmt = exports.requested_format(request)
     if fmt is None:
         return exports.bad_format()
@@ -213,11 +278,14 @@ def home(request):
         ]
         if fmt != "html":
             filters = [
-                (k, v.slug if hasattr(v, "slug") else v) for k, v in form.cleaned_data.items()
+                (k, v.slug if hasattr(v, "slug") else v)
+                for k, v in form.cleaned_data.items()
+                if k != "reasoning"
             ]
             exported = [exports.demand_row(request, demand, topic) for topic, demand in shown]
             return exports.respond(fmt, exported, exports.DEMAND_COLUMNS, "comparison", filters)
         _with_markers([demand for _, demand in shown])
+        _with_pairs(rows, pairs)
     elif fmt != "html":
         return exports.bad_filters(form)
     else:
@@ -232,12 +300,68 @@ def home(request):
         # A provision with a secondary topic is listed in each of its rows.
         "listing_count": listing_count,
         "query": form.cleaned_data.get("q", "") if form.is_valid() else "",
+        "reasoning": form.is_valid() and form.cleaned_data["reasoning"],
         "oob": False,  # the count is swapped out of band only in htmx responses
     }
     template = "negotiations/home.html"
     if request.htmx and not request.htmx.history_restore_request:
         template += "#htmx-response"
     return render(request, template, context, status=status)
+
+
+# The overview shows the documents of the 2 June round, each provision under its own topic.
+OVERVIEW_ROUND = "round-2"
+# A line or two per party and topic: this many provisions, and how many more there are.
+OVERVIEW_SHOWN = 2
+
+
+@require_safe
+def overview(request):
+    """The 14 topics on about two screens: what each party asks, what was agreed, how they relate.
+
+    Five queries whatever the data: the page cache's data version, topics and their relations,
+    the parties, the round's provisions (ids and summaries only), the links between provisions.
+    """
+    topics = list(Topic.objects.prefetch_related("relations"))
+    parties = list(Party.objects.all())
+    rows = (
+        Demand.objects.filter(section__proposal__round__slug=OVERVIEW_ROUND)
+        .exclude(section__proposal__kind=Proposal.Kind.PRE_TALK_POSITION)
+        .in_document_order()
+        .values_list(
+            "pk", "code", "summary", "topic", "section__proposal__party", "section__proposal__kind"
+        )
+    )
+    by_cell = defaultdict(list)
+    for pk, code, summary, topic, party, kind in rows:
+        joint = kind == Proposal.Kind.AGREED_OUTCOME
+        by_cell[topic, party].append({"pk": pk, "code": code, "summary": summary, "joint": joint})
+    by_demand = defaultdict(set)
+    for pair in _pairs():
+        by_demand[pair.first[0]].add(pair)
+        by_demand[pair.second[0]].add(pair)
+    labels = dict(Relation.Kind.choices)
+    table = []
+    for topic in topics:
+        cells, pairs, unanswered = [], set(), 0
+        for party in parties:
+            demands = by_cell[topic.pk, party.pk]
+            cells.append({"party": party, "shown": demands[:OVERVIEW_SHOWN], "total": len(demands)})
+            for demand in demands:
+                pairs |= by_demand[demand["pk"]]
+                # An agreed outcome is no one side's position: nothing is to answer it.
+                unanswered += not demand["joint"] and not by_demand[demand["pk"]]
+        counts = Counter(pair.kind for pair in pairs)
+        table.append(
+            {
+                "topic": topic,
+                "cells": cells,
+                "relations": topic.relations.all(),
+                "tally": [(labels[kind], counts[kind]) for kind in labels if counts[kind]],
+                "unanswered": unanswered,
+            }
+        )
+    return render(request, "negotiations/overview.html", {"rows": table, "parties": parties})
 
 
 @require_safe
@@ -296,7 +420,12 @@ def demand_detail(request, code):
                 "relations",
                 Relation.objects.select_related("topic").prefetch_related(
                     _citations(),
-                    Prefetch("demands", Demand.objects.with_details().in_document_order()),
+                    Prefetch(
+                        "demands",
+                        Demand.objects.select_related(
+                            "section__proposal__party", "option"
+                        ).in_document_order(),
+                    ),
                 ),
             ),
         ),
