@@ -239,7 +239,8 @@ def compare_rows(request, rows, same_party):
             f"url_{letter}": request.build_absolute_uri(demand.get_absolute_url()),
             f"proposal_{letter}": demand.section.proposal.slug,
             f"counterpart_status_{letter}": demand.counterpart_status.value,
-            f"counterparts_{letter}": [counterpart(pair) for pair in demand.counterparts],
+            # One text, as every column of this file: " | " between provisions.
+            f"counterparts_{letter}": " | ".join(counterpart(p) for p in demand.counterparts),
         }
 
     def line(row, status, a=None, b=None, shared=None):

@@ -432,14 +432,24 @@ class DemandQuerySet(models.QuerySet):
         )
 
     def listing(self):
-        """What a demand's card in a list shows: summary, place, kind, status and numbers.
+        """What a demand's card in a list shows: summary, place, kind, status and numbers, and
+        `option_size`, how many provisions its alternative option has in all.
 
         Only the columns the card reads, so the comparison page builds no more than it shows.
         The card's citation markers come from Citation.objects.markers().
         """
+        # How many points its option has in all, for a cell that shows only some of them.
+        option_size = (
+            Demand.objects.filter(option=models.OuterRef("option"))
+            .order_by()
+            .values("option")
+            .annotate(size=models.Count("pk"))
+            .values("size")
+        )
         return (
             self.select_related("section__proposal__party", "option", "topic")
             .only(*LISTING_FIELDS)
+            .annotate(option_size=Subquery(option_size))
             .prefetch_related(models.Prefetch("parameters", to_attr="parameter_list"))
         )
 

@@ -130,8 +130,9 @@ def _shown(blocks):
 
 
 # A cell shows at most this many demands and links to the topic page for the rest, so the
-# comparison stays light however much data there is.
-CELL_LIMIT = 12
+# comparison stays light however much data there is. Enough for Russia's ceasefire terms: both
+# options of its memorandum's section II, every point of them, and its other ceasefire steps.
+CELL_LIMIT = 16
 
 
 def _placements(demands):
@@ -176,7 +177,7 @@ class Pair(NamedTuple):
     kind: str
     label: str
     rationale: str
-    first: tuple  # (id, code)
+    first: tuple  # (id, code, summary)
     second: tuple
 
 
@@ -188,16 +189,18 @@ def _pairs():
         "rationale",
         "demand",
         "demand__code",
+        "demand__summary",
         "demand__section__proposal__party__order",
         "counterpart",
         "counterpart__code",
+        "counterpart__summary",
         "counterpart__section__proposal__party__order",
     )
     labels = dict(Relation.Kind.choices)
     pairs = []
-    for kind, rationale, a, a_code, a_order, b, b_code, b_order in rows:
-        ends = sorted([(a_order, a_code, a), (b_order, b_code, b)])
-        first, second = ((pk, code) for _, code, pk in ends)
+    for kind, rationale, a, a_code, a_summary, a_order, b, b_code, b_summary, b_order in rows:
+        ends = sorted([(a_order, a_code, a, a_summary), (b_order, b_code, b, b_summary)])
+        first, second = ((pk, code, summary) for _, code, pk, summary in ends)
         pairs.append(Pair(kind, labels[kind], rationale, first, second))
     return sorted(pairs, key=lambda pair: (pair.first[1], pair.second[1]))
 
@@ -319,7 +322,7 @@ OVERVIEW_SHOWN = 2
 def overview(request):
     """The 14 topics on about two screens: what each party asks, what was agreed, how they relate.
 
-    Five queries whatever the data: the page cache's data version, topics and their relations,
+    Six queries whatever the data: the page cache's data version, the topics, their relations,
     the parties, the round's provisions (ids and summaries only), the links between provisions.
     """
     topics = list(Topic.objects.prefetch_related("relations"))
@@ -562,10 +565,11 @@ def _page(form, items, per_page):
 @require_safe
 @vary_on_headers("HX-Request")
 def topic_detail(request, slug):
-    # Twelve queries on every page, whatever the data: the page cache's data version, the
+    # Thirteen queries on every page, whatever the data: the page cache's data version, the
     # topic, its relations and their citations, the parties, where every provision of the topic
-    # sits (ids only), then only the page's demands with their numbers and citation markers,
-    # and the topic's disagreements with their versions and citations.
+    # sits (ids only), the links between provisions, then only the page's demands with their
+    # numbers and citation markers, and the topic's disagreements with their versions and
+    # citations.
     fmt = exports.requested_format(request)
     if fmt is None:
         return exports.bad_format()
@@ -609,7 +613,15 @@ def topic_detail(request, slug):
             filters.append(("page", page.number))
         return exports.respond(fmt, shown, exports.DEMAND_COLUMNS, f"topic-{topic.slug}", filters)
     _with_markers(list(by_pk.values()))
-    context |= {"row": row, "parties": parties, "page": page, "party": form.cleaned_data["party"]}
+    on_topic = {row[0] for row in ordered}
+    pairs = [pair for pair in _pairs() if {pair.first[0], pair.second[0]} & on_topic]
+    context |= {
+        "row": row,
+        "parties": parties,
+        "page": page,
+        "party": form.cleaned_data["party"],
+        "pairs": pairs,
+    }
     return render(request, template, context)
 
 

@@ -41,7 +41,7 @@ def test_synthetic_data_is_never_exported(synthetic, tmp_path):
 
 
 def test_comparison_stays_bounded_with_more_data(synthetic, client, django_assert_num_queries):
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         response = client.get("/")
     html = response.content.decode()
     assert "See all" in html  # busy cells are capped, with a link to the rest
@@ -79,16 +79,16 @@ def test_scale_must_be_sensible():
 
 def test_topic_page_stays_bounded_with_a_hundred_times_the_data(client, django_assert_num_queries):
     # The same queries at 1× and 100×: the page loads ids for the whole topic, demands for one page.
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         first = client.get("/topics/ceasefire/")
     assert 'rel="next"' not in first.content.decode()
     call_command("generate_synthetic", scale=100)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         response = client.get("/topics/ceasefire/")
     html = response.content.decode()
     assert html.count('class="demand-summary"') == 50
     assert 'rel="next"' in html
     assert len(gzip.compress(response.content)) < 15_000
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         last = client.get("/topics/ceasefire/", {"party": "ukraine", "page": 2})
     assert last.status_code == 200

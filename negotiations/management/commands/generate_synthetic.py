@@ -5,7 +5,7 @@ from django.db import transaction
 
 from negotiations.curated import SYNTHETIC
 from negotiations.history import bulk_create
-from negotiations.models import Citation, Demand, Parameter, Proposal
+from negotiations.models import Citation, Demand, Parameter, Proposal, ProvisionLink
 
 REASON = "Synthetic data for scale tests"
 
@@ -46,10 +46,16 @@ class Command(BaseCommand):
         start = Proposal.objects.filter(slug__startswith=SYNTHETIC).count() // max(
             len(originals), 1
         )
+        links = list(
+            ProvisionLink.objects.exclude(
+                demand__section__proposal__slug__startswith=SYNTHETIC
+            ).select_related("demand", "counterpart")
+        )
         demands = 0
         for number in range(start + 1, start + scale + 1):
             for proposal in originals:
                 demands += self.copy(proposal, number)
+            self.copy_links(links, number)
         self.stdout.write(f"Added {scale} synthetic copies: {demands} synthetic demands.")
 
     def copy(self, proposal, number):
@@ -118,3 +124,19 @@ class Command(BaseCommand):
         bulk_create(Citation, citations, reason=REASON)
         bulk_create(Parameter, parameters, reason=REASON)
         return len(clones)
+
+    def copy_links(self, links, number):
+        """The links between the originals, between their copies of this number."""
+        codes = {f"SYN{number}-{link.demand.code}"[:20] for link in links}
+        codes |= {f"SYN{number}-{link.counterpart.code}"[:20] for link in links}
+        ids = dict(Demand.objects.filter(code__in=codes).values_list("code", "pk"))
+        copies = [
+            ProvisionLink(
+                demand_id=ids[f"SYN{number}-{link.demand.code}"[:20]],
+                counterpart_id=ids[f"SYN{number}-{link.counterpart.code}"[:20]],
+                kind=link.kind,
+                rationale=link.rationale,
+            )
+            for link in links
+        ]
+        bulk_create(ProvisionLink, copies, reason=REASON)
