@@ -283,7 +283,7 @@ class Command(BaseCommand):
         parser.feed(html.decode())
         external = [url for url in parser.urls if re.match(r"^(https?:)?//", url)]
         self.stdout.write(
-            f"/ cold: {len(queries.captured_queries)} queries (target ≤ 8), "
+            f"/ cold: {len(queries.captured_queries)} queries (target ≤ 9), "
             f"{len(html):,} bytes, sent gzipped as {len(response.content):,} "
             f"(target ≤ 40,000); assets from other hosts: {external or 'none'}"
         )
