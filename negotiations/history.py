@@ -13,7 +13,7 @@ from collections import defaultdict
 
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import CASCADE, F, IntegerField, Model, QuerySet, Value
+from django.db.models import CASCADE, F, IntegerField, Model, Q, QuerySet, Value
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
@@ -144,16 +144,22 @@ def describe(record, previous, links=None):
 
 def change_keys(demand_id=None):
     """Every change as (date, model's place in TRACKED, history id, object id), newest first;
-    with `demand_id`, only those to that demand and to the quotes and numbers it had.
+    with `demand_id`, only those to that demand and to the quotes, numbers and links to the other
+    side's provisions it had.
 
     One UNION ALL over the history tables, so a page of the change log is one LIMIT and OFFSET
     and the total one COUNT, however far back the page is.
     """
     histories = [(index, model.history.order_by()) for index, model in enumerate(TRACKED)]
     if demand_id is not None:
-        own = {Demand: "id", Citation: "demand_id", Parameter: "demand_id"}
+        own = {
+            Demand: Q(id=demand_id),
+            Citation: Q(demand_id=demand_id),
+            Parameter: Q(demand_id=demand_id),
+            ProvisionLink: Q(demand_id=demand_id) | Q(counterpart_id=demand_id),
+        }
         histories = [
-            (index, history.filter(**{own[model]: demand_id}))
+            (index, history.filter(own[model]))
             for (index, history), model in zip(histories, TRACKED, strict=True)
             if model in own
         ]

@@ -279,3 +279,17 @@ def test_the_overview_query_count_does_not_grow_with_tenfold_data(
         html = client.get(reverse("overview")).content.decode()
     territory = re.search(r'<tr id="territory">.*?</tr>', html, re.S).group()
     assert "All 10 from Russia" in territory  # RU-I-1a and its nine copies
+
+
+def test_a_provisions_change_log_lists_the_changes_to_its_links(client):
+    pair = ProvisionLink.objects.get(demand__code="RU-I-2a", counterpart__code="UA-P-8")
+    pair.rationale = "Permanent neutrality, against no obligation to be neutral."
+    pair._change_reason = "Clearer"
+    pair.save()
+    for code in ("RU-I-2a", "UA-P-8"):
+        html = client.get(reverse("changes"), {"demand": code}).content.decode()
+        assert "Changed provision link" in html and "Permanent neutrality" in html
+    assert (
+        "Permanent neutrality"
+        not in client.get(reverse("changes"), {"demand": "RU-I-4"}).content.decode()
+    )
