@@ -613,7 +613,7 @@ def test_the_overview_fits_two_screens_and_opens_each_topic(site, browser, javas
     )
     assert bottom <= 2 * 900
     page.get_by_role(
-        "link", name="Political order: martial law, elections, governing bodies"
+        "link", name="Political order: martial law, elections, governing bodies", exact=True
     ).click()
     expect(page).to_have_url(re.compile(r"/topics/political-order/$"))
     context.close()
