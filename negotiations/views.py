@@ -181,10 +181,13 @@ class Pair(NamedTuple):
     second: tuple
 
 
-def _pairs():
-    """Every link between provisions as a Pair, one query and no instance built: the grid shows
-    those of the provisions in each row."""
-    rows = ProvisionLink.objects.order_by("pk").values_list(
+def _pairs(demands=None):
+    """Every link between provisions as a Pair, or those of these demands (ids), one query and
+    no instance built: the grid shows those of the provisions in each row."""
+    links = (
+        ProvisionLink.objects.all() if demands is None else ProvisionLink.objects.touching(demands)
+    )
+    rows = links.order_by("pk").values_list(
         "kind",
         "rationale",
         "demand",
@@ -567,9 +570,8 @@ def _page(form, items, per_page):
 def topic_detail(request, slug):
     # Thirteen queries on every page, whatever the data: the page cache's data version, the
     # topic, its relations and their citations, the parties, where every provision of the topic
-    # sits (ids only), the links between provisions, then only the page's demands with their
-    # numbers and citation markers, and the topic's disagreements with their versions and
-    # citations.
+    # sits (ids only), then only the page's demands with their numbers, citation markers and
+    # links to the other side, and the topic's disagreements with their versions and citations.
     fmt = exports.requested_format(request)
     if fmt is None:
         return exports.bad_format()
@@ -613,8 +615,8 @@ def topic_detail(request, slug):
             filters.append(("page", page.number))
         return exports.respond(fmt, shown, exports.DEMAND_COLUMNS, f"topic-{topic.slug}", filters)
     _with_markers(list(by_pk.values()))
-    on_topic = {row[0] for row in ordered}
-    pairs = [pair for pair in _pairs() if {pair.first[0], pair.second[0]} & on_topic]
+    # The pairs of the provisions on this page: a page stays light however big the topic.
+    pairs = _pairs(list(by_pk))
     context |= {
         "row": row,
         "parties": parties,
