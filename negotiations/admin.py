@@ -37,6 +37,7 @@ from negotiations.models import (
     Parameter,
     Party,
     Proposal,
+    ProvisionLink,
     Relation,
     Round,
     Section,
@@ -639,6 +640,16 @@ class RelationAdmin(CuratedAdmin):
     autocomplete_fields = ("topic", "demands")
     readonly_fields = TIMESTAMPS
     inlines = [RelationCitationInline]
+
+
+@admin.register(ProvisionLink)
+class ProvisionLinkAdmin(CuratedAdmin):
+    list_display = ("__str__", "kind", "rationale")
+    list_filter = ("kind", "demand__topic", "demand__section__proposal")
+    list_select_related = ("demand", "counterpart")
+    search_fields = ("demand__code", "counterpart__code", "rationale")
+    autocomplete_fields = ("demand", "counterpart")
+    readonly_fields = TIMESTAMPS
 
 
 class VersionInline(admin.TabularInline):

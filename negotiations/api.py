@@ -19,8 +19,11 @@ from ninja.openapi.docs import Swagger
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from negotiations.models import (
+    LINK_KINDS,
     Citation,
     ContextFigure,
+    Counterpart,
+    CounterpartStatus,
     Demand,
     Disagreement,
     LinkStatus,
@@ -319,6 +322,43 @@ class CitationDetailOut(CitationOut):
         return citation.version.order if citation.version else None
 
 
+class CounterpartOut(Schema):
+    """A provision of the other side that answers this one. Our analysis, not a sourced fact."""
+
+    code: str = Field(description="The other provision's code.")
+    url: str = Field(description="The other provision's page on this site.")
+    party: str
+    summary: str
+    relation: Literal[*(value for value, _ in LINK_KINDS)] = Field(
+        description="How the two relate (our analysis)."
+    )
+    rationale: str = Field(description="Why, in one neutral line (our analysis).")
+
+    @staticmethod
+    def resolve_code(pair: Counterpart) -> str:
+        return pair.demand.code
+
+    @staticmethod
+    def resolve_url(pair: Counterpart) -> str:
+        return pair.demand.get_absolute_url()
+
+    @staticmethod
+    def resolve_party(pair: Counterpart) -> str:
+        return pair.demand.section.proposal.party.slug
+
+    @staticmethod
+    def resolve_summary(pair: Counterpart) -> str:
+        return pair.demand.summary
+
+    @staticmethod
+    def resolve_relation(pair: Counterpart) -> str:
+        return pair.link.kind
+
+    @staticmethod
+    def resolve_rationale(pair: Counterpart) -> str:
+        return pair.link.rationale
+
+
 class DemandOut(Schema):
     code: str
     url: str = Field(description="The demand's page on this site.")
@@ -344,6 +384,15 @@ class DemandOut(Schema):
     occurred_until: date | None = Field(description="The last day, when it took several.")
     parameters: list[ParameterOut]
     citations: list[CitationOut]
+    counterpart_status: Literal[*CounterpartStatus.values] = Field(
+        description="Our analysis: `linked` when provisions of the other side answer it (see "
+        "`counterparts`), `no-counterpart` when none does, `joint` for an outcome both "
+        "delegations agreed."
+    )
+    counterparts: list[CounterpartOut] = Field(
+        description="The other side's provisions that answer it, with how they relate and why "
+        "(our analysis)."
+    )
 
     @staticmethod
     def resolve_url(demand: Demand) -> str:

@@ -8,7 +8,7 @@ A delete and a restore record what they take along and bring back: see restore.p
 
 from collections import defaultdict
 
-from django.db.models import IntegerField, Value
+from django.db.models import IntegerField, Q, Value
 from simple_history.utils import bulk_create_with_history
 
 from negotiations.models import (
@@ -20,6 +20,7 @@ from negotiations.models import (
     Parameter,
     Party,
     Proposal,
+    ProvisionLink,
     Relation,
     Round,
     Section,
@@ -43,6 +44,7 @@ TRACKED = [
     Disagreement,
     Version,
     ContextFigure,
+    ProvisionLink,
 ]
 ACTIONS = {"+": "Added", "~": "Changed", "-": "Deleted"}
 # Fields that say nothing to a reader when they change (a link check's status says it all).
@@ -90,12 +92,13 @@ def record_revision(obj, *, created, using=None):
 
 def label(record):
     """A short name for a historical row, without touching related tables: a citation, which
-    has no name of its own, by the start of its quote."""
+    has no name of its own, by the start of its quote; a link by the start of its rationale."""
     for name in ("code", "slug", "claim", "name", "label"):
         value = getattr(record, name, None)
         if value:
             return str(value)
-    quote = getattr(record, "quote", "")
+    # A citation by its quote, a link between provisions by its rationale.
+    quote = getattr(record, "quote", "") or getattr(record, "rationale", "")
     if quote:
         return f"“{quote}”" if len(quote) <= 60 else f"“{quote[:59].rstrip()}…”"
     return f"#{record.id}"
@@ -169,16 +172,22 @@ def describe(record, previous, links=None):
 
 def change_keys(demand_id=None):
     """Every change as (date, model's place in TRACKED, history id, object id), newest first;
-    with `demand_id`, only those to that demand and to the quotes and numbers it had.
+    with `demand_id`, only those to that demand and to the quotes, numbers and links to the other
+    side's provisions it had.
 
     One UNION ALL over the history tables, so a page of the change log is one LIMIT and OFFSET
     and the total one COUNT, however far back the page is.
     """
     histories = [(index, model.history.order_by()) for index, model in enumerate(TRACKED)]
     if demand_id is not None:
-        own = {Demand: "id", Citation: "demand_id", Parameter: "demand_id"}
+        own = {
+            Demand: Q(id=demand_id),
+            Citation: Q(demand_id=demand_id),
+            Parameter: Q(demand_id=demand_id),
+            ProvisionLink: Q(demand_id=demand_id) | Q(counterpart_id=demand_id),
+        }
         histories = [
-            (index, history.filter(**{own[model]: demand_id}))
+            (index, history.filter(own[model]))
             for (index, history), model in zip(histories, TRACKED, strict=True)
             if model in own
         ]

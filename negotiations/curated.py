@@ -18,6 +18,7 @@ from negotiations.models import (
     Parameter,
     Party,
     Proposal,
+    ProvisionLink,
     Relation,
     Round,
     Section,
@@ -36,6 +37,7 @@ IN_SYNTHETIC = {
     "demand": "section__proposal__slug__startswith",
     "citation": "demand__section__proposal__slug__startswith",
     "parameter": "demand__section__proposal__slug__startswith",
+    "provisionlink": "demand__section__proposal__slug__startswith",
 }
 
 # (file name, [(model, queryset filter, ordering)]) in loading order: natural keys must resolve.
@@ -69,6 +71,7 @@ FIXTURE_FILES = [
         ],
     ),
     ("06_context.json", [(ContextFigure, {}, ["slug"])]),
+    ("07_links.json", [(ProvisionLink, {}, ["demand__code", "counterpart__code"])]),
 ]
 
 

@@ -41,6 +41,10 @@ DEMAND_COLUMNS = [
     "round",
     "occurred_on",
     "occurred_until",
+    # Our analysis: linked, no-counterpart, or joint (an outcome both delegations agreed).
+    "counterpart_status",
+    # Our analysis: each provision of the other side that answers it, how and why.
+    "counterparts",
 ]
 SOURCE_COLUMNS = [
     "slug",
@@ -102,6 +106,11 @@ COMPARE_COLUMNS = [
     "url_b",
     "proposal_b",
     "wording_shared_percent",
+    # Our analysis, for each side's provision: as counterpart_status and counterparts above.
+    "counterpart_status_a",
+    "counterparts_a",
+    "counterpart_status_b",
+    "counterparts_b",
 ]
 COVERAGE = {"both": "both", "first": "only-a", "second": "only-b"}
 
@@ -178,7 +187,14 @@ def demand_row(request, demand, shown_under=None):
         # When it happened, for what followed a round or was said then (ISO dates, or empty).
         "occurred_on": demand.occurred_on.isoformat() if demand.occurred_on else "",
         "occurred_until": demand.occurred_until.isoformat() if demand.occurred_until else "",
+        "counterpart_status": demand.counterpart_status.value,
+        "counterparts": [counterpart(pair) for pair in demand.counterparts],
     }
+
+
+def counterpart(pair):
+    """A linked provision of the other side, in words: "UA-P-12 (conflict): why"."""
+    return f"{pair.demand.code} ({pair.link.kind}): {pair.link.rationale}"
 
 
 def source_row(request, source):
@@ -245,12 +261,16 @@ def compare_rows(request, rows, same_party):
 
     def side(demand, letter):
         if demand is None:
-            return {f"{key}_{letter}": "" for key in ("code", "summary", "url", "proposal")}
+            keys = ("code", "summary", "url", "proposal", "counterpart_status", "counterparts")
+            return {f"{key}_{letter}": "" for key in keys}
         return {
             f"code_{letter}": demand.code,
             f"summary_{letter}": demand.summary,
             f"url_{letter}": request.build_absolute_uri(demand.get_absolute_url()),
             f"proposal_{letter}": demand.section.proposal.slug,
+            f"counterpart_status_{letter}": demand.counterpart_status.value,
+            # One text, as every column of this file: " | " between provisions.
+            f"counterparts_{letter}": " | ".join(counterpart(p) for p in demand.counterparts),
         }
 
     def line(row, status, a=None, b=None, shared=None):

@@ -1,9 +1,12 @@
 from django import forms
+from django.db.models import Q
 
 from negotiations.models import (
+    JOINT_KINDS,
     LINK_CHECK_REASON,
     Demand,
     Proposal,
+    ProvisionLink,
     Relation,
     Source,
     plain_line,
@@ -35,11 +38,13 @@ class ComparisonFilterForm(forms.Form):
     party = forms.ChoiceField(required=False)
     proposal = forms.ChoiceField(required=False)
     kind = forms.ChoiceField(choices=[("", "All kinds"), *Demand.Kind.choices], required=False)
-    relation = forms.ChoiceField(required=False)
+    relation = forms.ChoiceField(label="Relation (our analysis)", required=False)
     sources = forms.ChoiceField(choices=SOURCING, required=False)
     q = forms.CharField(label="Search", max_length=200, required=False, strip=True)
+    # How the page reads, not what it shows: no filter (see is_filtered).
+    reasoning = forms.BooleanField(label="Show the reasoning for every pair", required=False)
 
-    def __init__(self, data, *, topics, proposals):
+    def __init__(self, data, *, topics, proposals, link_kinds):
         super().__init__(data)
         parties = {p.party.slug: p.party for p in proposals}
         rounds = sorted({p.round for p in proposals}, key=lambda r: r.date)
@@ -59,8 +64,9 @@ class ComparisonFilterForm(forms.Form):
             self.fields[name].choices = [("", empty[name])] + [
                 (slug, str(obj)) for slug, obj in objects.items()
             ]
-        # Only the kinds of relation recorded: a menu entry that can only show nothing misleads.
-        recorded = {relation.kind for topic in topics for relation in topic.relations.all()}
+        # Only the kinds of link recorded, and provisions no link answers: a menu entry that can
+        # only show nothing misleads.
+        recorded = {*link_kinds, Relation.Kind.NO_COUNTERPART}
         self.fields["relation"].choices = [("", "Any relation")] + [
             (kind, label) for kind, label in Relation.Kind.choices if kind in recorded
         ]
@@ -112,6 +118,19 @@ class ComparisonFilterForm(forms.Form):
             demands = demands.filter(kind=data["kind"])
         if data["sources"] == FIRSTHAND:
             demands = demands.firsthand()
+        if data["relation"] == Relation.Kind.NO_COUNTERPART:
+            # A side's provision that no link answers; what both delegations agreed or carried
+            # out is no side's.
+            links = ProvisionLink.objects.all()
+            demands = demands.exclude(pk__in=links.values("demand")).exclude(
+                pk__in=links.values("counterpart")
+            )
+            demands = demands.exclude(section__proposal__kind__in=JOINT_KINDS)
+        elif data["relation"]:
+            links = ProvisionLink.objects.filter(kind=data["relation"])
+            demands = demands.filter(
+                Q(pk__in=links.values("demand")) | Q(pk__in=links.values("counterpart"))
+            )
         if data["q"]:
             demands = demands.search(data["q"])
         return demands
@@ -120,9 +139,6 @@ class ComparisonFilterForm(forms.Form):
         data = self.cleaned_data
         if data["topic"]:
             topics = [topic for topic in topics if topic == data["topic"]]
-        if data["relation"]:
-            kind = data["relation"]
-            topics = [t for t in topics if any(r.kind == kind for r in t.relations.all())]
         return topics
 
     def filter_proposals(self, proposals):
@@ -144,7 +160,8 @@ class ComparisonFilterForm(forms.Form):
         if data["kind"]:
             parts.append(dict(self.fields["kind"].choices)[data["kind"]])
         if data["relation"]:
-            parts.append(f"Relation: {dict(self.fields['relation'].choices)[data['relation']]}")
+            relation = dict(self.fields["relation"].choices)[data["relation"]]
+            parts.append(f"Relation: {relation} (our analysis)")
         if data["sources"]:
             parts.append(dict(SOURCING)[data["sources"]])
         if data["q"]:
@@ -153,12 +170,14 @@ class ComparisonFilterForm(forms.Form):
 
     @property
     def is_filtered(self):
-        return any(self.cleaned_data.values())
+        return any(value for name, value in self.cleaned_data.items() if name != "reasoning")
 
     @property
     def searches(self):
-        """Filters that pick provisions by what they say: a row without a match is left out."""
-        return bool(self.cleaned_data.get("q") or self.cleaned_data.get("kind"))
+        """Filters that pick provisions by what they say or how the other side answers them: a
+        row without a match is left out."""
+        data = self.cleaned_data
+        return bool(data.get("q") or data.get("kind") or data.get("relation"))
 
     @property
     def narrows_cells(self):

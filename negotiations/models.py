@@ -15,8 +15,8 @@ from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.validators import MaxValueValidator, RegexValidator, URLValidator, validate_slug
 from django.db import models
-from django.db.models import F, Q
-from django.db.models.functions import Length, Lower, Trim
+from django.db.models import F, Q, Subquery, prefetch_related_objects
+from django.db.models.functions import Greatest, Least, Length, Lower, Trim
 from django.db.models.lookups import GreaterThan, LessThanOrEqual
 from django.urls import reverse
 from django.utils import timezone
@@ -407,18 +407,29 @@ class DemandQuerySet(models.QuerySet):
             models.Prefetch("secondary_topics", to_attr="secondary_topic_list"),
             models.Prefetch("parameters", to_attr="parameter_list"),
             models.Prefetch("citations", Citation.objects.select_related("source")),
+            *links_prefetch(),
         )
 
     def listing(self):
         """What a demand's card in a list shows of the demand itself: summary, place, kind and
-        status.
+        status, and `option_size`, how many provisions its alternative option has in all.
 
         Only the columns the card reads, so the comparison page builds no more than it shows.
         Its numbers and citation markers come from negotiations.cards, only for the cards
         that are not cached already.
         """
-        return self.select_related("section__proposal__party", "option", "topic").only(
-            *LISTING_FIELDS
+        # How many points its option has in all, for a cell that shows only some of them.
+        option_size = (
+            Demand.objects.filter(option=models.OuterRef("option"))
+            .order_by()
+            .values("option")
+            .annotate(size=models.Count("pk"))
+            .values("size")
+        )
+        return (
+            self.select_related("section__proposal__party", "option", "topic")
+            .only(*LISTING_FIELDS)
+            .annotate(option_size=Subquery(option_size))
         )
 
     def in_document_order(self):
@@ -462,6 +473,45 @@ LISTING_FIELDS = [
     "option__title",
     "option__order",
 ]
+
+
+def links_prefetch():
+    """A demand's links to provisions of the other side, each with the provision at its other
+    end (see Demand.counterparts): two queries, one per direction."""
+    ends = ("section__proposal__party", "option")
+    return [
+        models.Prefetch(
+            "links",
+            ProvisionLink.objects.select_related(*(f"counterpart__{end}" for end in ends)),
+            to_attr="links_out",
+        ),
+        models.Prefetch(
+            "counterpart_links",
+            ProvisionLink.objects.select_related(*(f"demand__{end}" for end in ends)),
+            to_attr="links_in",
+        ),
+    ]
+
+
+class Counterpart(NamedTuple):
+    """A provision of the other side linked to a demand, and the link saying how they relate."""
+
+    link: "ProvisionLink"
+    demand: "Demand"
+
+
+class CounterpartStatus(models.TextChoices):
+    """Whether a provision is answered by the other side: our analysis, the same everywhere."""
+
+    LINKED = "linked", "Linked to the other side's provisions"
+    NO_COUNTERPART = "no-counterpart", "No counterpart"
+    # An outcome both delegations agreed is no one side's position: nothing answers it.
+    JOINT = "joint", "Agreed by both: not one side's position"
+
+
+# The documents of both delegations (agreed, or what was carried out after a round): their
+# provisions are no one side's position.
+JOINT_KINDS = {"agreed", "aftermath"}
 
 
 class Demand(Timestamped):
@@ -606,6 +656,21 @@ class Demand(Timestamped):
         if (start.year, start.month) == (end.year, end.month):
             return f"{start:%-d}–{end:%-d %B %Y}"
         return f"{start:%-d %B}–{end:%-d %B %Y}"
+
+    @property
+    def counterparts(self):
+        """[Counterpart, …] by the other provision's code: with_details() prefetches them."""
+        if not hasattr(self, "links_out"):
+            prefetch_related_objects([self], *links_prefetch())
+        pairs = [Counterpart(link, link.counterpart) for link in self.links_out]
+        pairs += [Counterpart(link, link.demand) for link in self.links_in]
+        return sorted(pairs, key=lambda pair: pair.demand.code)
+
+    @property
+    def counterpart_status(self):
+        if self.section.proposal.kind in JOINT_KINDS:
+            return CounterpartStatus.JOINT
+        return CounterpartStatus.LINKED if self.counterparts else CounterpartStatus.NO_COUNTERPART
 
     @property
     def place(self):
@@ -995,6 +1060,96 @@ class Relation(Timestamped):
 
     def natural_key(self):
         return (self.slug,)
+
+
+# How two linked provisions relate: every kind of Relation but "no counterpart", which is the
+# absence of a link.
+LINK_KINDS = [
+    (value, label)
+    for value, label in Relation.Kind.choices
+    if value != Relation.Kind.NO_COUNTERPART
+]
+
+
+class ProvisionLinkQuerySet(models.QuerySet):
+    def get_by_natural_key(self, demand_code, counterpart_code):
+        return self.get(demand__code=demand_code, counterpart__code=counterpart_code)
+
+    def touching(self, demands):
+        """The links with one of these demands (ids or a queryset) on either side."""
+        return self.filter(Q(demand__in=demands) | Q(counterpart__in=demands))
+
+
+class ProvisionLink(Timestamped):
+    """One provision answered by a provision of another party, and how the two relate.
+
+    Our analysis, not a sourced fact. A link reads both ways: it is stored once, under either
+    provision. A provision of a negotiating side with no link has no counterpart.
+    """
+
+    demand = models.ForeignKey(Demand, models.CASCADE, related_name="links")
+    counterpart = models.ForeignKey(
+        Demand,
+        models.CASCADE,
+        related_name="counterpart_links",
+        help_text="A provision of another party that answers this one.",
+    )
+    kind = models.CharField(max_length=20, choices=LINK_KINDS)
+    rationale = models.CharField(
+        max_length=300, help_text="Our own analysis, in one neutral line: say why."
+    )
+
+    objects = ProvisionLinkQuerySet.as_manager()
+
+    history = history()
+
+    class Meta:
+        ordering = ["demand__code", "counterpart__code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(demand=F("counterpart")),
+                name="provision_link_not_self",
+                violation_error_message="A provision cannot be its own counterpart.",
+            ),
+            # Once per pair, whichever way round: the link reads both ways.
+            models.UniqueConstraint(
+                Least("demand", "counterpart"),
+                Greatest("demand", "counterpart"),
+                name="provision_link_unique_pair",
+                violation_error_message="These two provisions are already linked.",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=[value for value, _ in LINK_KINDS]),
+                name="provision_link_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=not_blank("rationale"), name="provision_link_rationale_not_empty"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{parent(self, 'demand', 'code')} ↔ {parent(self, 'counterpart', 'code')}"
+
+    def clean(self):
+        # The parties are two joins away: no constraint of the database can compare them.
+        if self.demand_id and self.counterpart_id:
+            parties = Demand.objects.filter(pk__in=[self.demand_id, self.counterpart_id])
+            if parties.values("section__proposal__party").distinct().count() < 2:
+                raise ValidationError(
+                    {
+                        "counterpart": "Choose a provision of another party: a link answers one "
+                        "side's provision with the other side's."
+                    }
+                )
+
+    def natural_key(self):
+        return (self.demand.code, self.counterpart.code)
+
+    natural_key.dependencies = ["negotiations.demand"]
+
+    def other(self, demand):
+        """The provision at the other end from `demand`."""
+        return self.counterpart if self.demand_id == demand.pk else self.demand
 
 
 class Disagreement(Timestamped):

@@ -209,7 +209,7 @@ def _restore(parent, deleted_at, user, now, restored, relinked):
             history_type="-", history_date=deleted_at, **{column: parent.pk}
         ).order_by("history_id")
         for row in rows:
-            if model.objects.filter(pk=row.id).exists():
+            if model.objects.filter(pk=row.id).exists() or _other_parent_gone(row, column):
                 continue
             child = row.instance
             child._change_reason = _reason(f"Restored with {_name(parent)}")
@@ -242,6 +242,16 @@ def _restore(parent, deleted_at, user, now, restored, relinked):
             owner._history_date = now
             getattr(owner, field.name).add(parent)
             relinked.append(owner)
+
+
+def _other_parent_gone(row, column):
+    """Whether a dependant deleted with one parent lost another since (a link between two
+    provisions, when the other provision was deleted after): it cannot come back alone."""
+    return any(
+        not model.objects.filter(pk=getattr(row, other)).exists()
+        for model, other in parents(row.instance_type)
+        if other != column and getattr(row, other) is not None
+    )
 
 
 def _links(record, field, target):

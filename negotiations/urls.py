@@ -11,6 +11,7 @@ handler500 = "negotiations.errors.server_error"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("overview/", views.overview, name="overview"),
     path("search/", views.search, name="search"),
     path("compare/", views.compare, name="compare"),
     path("demands/<slug:code>/", views.demand_detail, name="demand"),

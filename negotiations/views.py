@@ -1,6 +1,7 @@
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from itertools import groupby
+from typing import NamedTuple
 
 from django.contrib.syndication.views import Feed
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
@@ -30,12 +31,14 @@ from negotiations.forms import (
     TopicPageForm,
 )
 from negotiations.models import (
+    JOINT_KINDS,
     Citation,
     ContextFigure,
     Demand,
     Disagreement,
     Party,
     Proposal,
+    ProvisionLink,
     Relation,
     Round,
     Section,
@@ -121,8 +124,9 @@ def _shown(blocks):
 
 
 # A cell shows at most this many demands and links to the topic page for the rest, so the
-# comparison stays light however much data there is.
-CELL_LIMIT = 12
+# comparison stays light however much data there is. Enough for Russia's ceasefire terms: both
+# options of its memorandum's section II, every point of them, and its other ceasefire steps.
+CELL_LIMIT = 16
 
 
 def _placements(demands):
@@ -160,16 +164,83 @@ def _grid(topics, parties, cells, totals=None, limit=None):
     return rows
 
 
+class Pair(NamedTuple):
+    """A link between two provisions as the grid shows it, the side first in column order first.
+    Our analysis."""
+
+    kind: str
+    label: str
+    rationale: str
+    first: tuple  # (id, code, summary)
+    second: tuple
+
+
+def _pairs(demands=None):
+    """Every link between provisions as a Pair, or those of these demands (ids), one query and
+    no instance built: the grid shows those of the provisions in each row."""
+    links = (
+        ProvisionLink.objects.all() if demands is None else ProvisionLink.objects.touching(demands)
+    )
+    rows = links.order_by("pk").values_list(
+        "kind",
+        "rationale",
+        "demand",
+        "demand__code",
+        "demand__summary",
+        "demand__section__proposal__party__order",
+        "counterpart",
+        "counterpart__code",
+        "counterpart__summary",
+        "counterpart__section__proposal__party__order",
+    )
+    labels = dict(Relation.Kind.choices)
+    pairs = []
+    for kind, rationale, a, a_code, a_summary, a_order, b, b_code, b_summary, b_order in rows:
+        ends = sorted([(a_order, a_code, a, a_summary), (b_order, b_code, b, b_summary)])
+        first, second = ((pk, code, summary) for _, code, pk, summary in ends)
+        pairs.append(Pair(kind, labels[kind], rationale, first, second))
+    return sorted(pairs, key=lambda pair: (pair.first[1], pair.second[1]))
+
+
+def _with_pairs(rows, pairs):
+    """Give each row of the grid the links of the provisions it shows (`pairs`), how many of
+    each kind (`tally`), and its provisions of a side that no link answers (`unanswered`)."""
+    by_demand = defaultdict(list)
+    for pair in pairs:
+        by_demand[pair.first[0]].append(pair)
+        by_demand[pair.second[0]].append(pair)
+    labels = dict(Relation.Kind.choices)
+    for row in rows:
+        shown = [demand for cell in row["cells"] for demand in _shown(cell["blocks"])]
+        row_pairs = list(dict.fromkeys(pair for demand in shown for pair in by_demand[demand.pk]))
+        row["pairs"] = sorted(row_pairs, key=lambda pair: (pair.first[1], pair.second[1]))
+        counts = Counter(pair.kind for pair in row["pairs"])
+        row["tally"] = [(labels[kind], counts[kind]) for kind in labels if counts[kind]]
+        row["unanswered"] = [
+            demand
+            for demand in dict.fromkeys(shown)
+            if not by_demand[demand.pk] and demand.section.proposal.kind not in JOINT_KINDS
+        ]
+    return rows
+
+
 @cached("format", form=ComparisonFilterForm, free_text="q")
 @require_safe
 @vary_on_headers("HX-Request")
 def home(request):
-    # Eight queries in all, whatever the data: the page cache's data version, topics and their
-    # relations, proposals with their parties, where every matching demand sits, then only the
-    # demands shown (at most CELL_LIMIT a cell) with their numbers and citation markers.
+    # Nine queries in all, whatever the data: the page cache's data version, topics and their
+    # relations, proposals with their parties, the links between provisions, where every
+    # matching demand sits, then only the demands shown (at most CELL_LIMIT a cell) with their
+    # numbers and citation markers.
     topics = list(Topic.objects.prefetch_related("relations"))
     all_proposals = list(Proposal.objects.select_related("party", "round"))
-    form = ComparisonFilterForm(request.GET, topics=topics, proposals=all_proposals)
+    pairs = _pairs()
+    form = ComparisonFilterForm(
+        request.GET,
+        topics=topics,
+        proposals=all_proposals,
+        link_kinds={pair.kind for pair in pairs},
+    )
     fmt = exports.requested_format(request)
     if fmt is None:
         return exports.bad_format()
@@ -207,7 +278,9 @@ def home(request):
         ]
         if fmt != "html":
             filters = [
-                (k, v.slug if hasattr(v, "slug") else v) for k, v in form.cleaned_data.items()
+                (k, v.slug if hasattr(v, "slug") else v)
+                for k, v in form.cleaned_data.items()
+                if k != "reasoning"
             ]
             exported = [exports.demand_row(request, demand, topic) for topic, demand in shown]
             return exports.respond(fmt, exported, exports.DEMAND_COLUMNS, "comparison", filters)
@@ -215,6 +288,7 @@ def home(request):
             with_details([demand for _, demand in shown])
         else:
             with_cards(request, [demand for _, demand in shown], tag="p")
+        _with_pairs(rows, pairs)
     elif fmt != "html":
         return exports.bad_filters(form)
     else:
@@ -229,12 +303,77 @@ def home(request):
         # A provision with a secondary topic is listed in each of its rows.
         "listing_count": listing_count,
         "query": form.cleaned_data.get("q", "") if form.is_valid() else "",
+        "reasoning": form.is_valid() and form.cleaned_data["reasoning"],
         "oob": False,  # the count is swapped out of band only in htmx responses
     }
     template = "negotiations/home.html"
     if request.htmx and not request.htmx.history_restore_request:
         template += "#htmx-response"
     return render(request, template, context, status=status)
+
+
+# The overview shows the documents of the 2 June round, each provision under its own topic.
+OVERVIEW_ROUND = "round-2"
+# What each side asks and what was agreed: not the positions stated before the talks, nor what
+# was said or carried out after them.
+OVERVIEW_KINDS = [
+    Proposal.Kind.MEMORANDUM,
+    Proposal.Kind.FRAMEWORK,
+    Proposal.Kind.TABLE_PROPOSAL,
+    Proposal.Kind.AGREED_OUTCOME,
+]
+# A line or two per party and topic: this many provisions, and how many more there are.
+OVERVIEW_SHOWN = 2
+
+
+@cached()
+@require_safe
+def overview(request):
+    """The 14 topics on about two screens: what each party asks, what was agreed, how they relate.
+
+    Six queries whatever the data: the page cache's data version, the topics, their relations,
+    the parties, the round's provisions (ids and summaries only), the links between provisions.
+    """
+    topics = list(Topic.objects.prefetch_related("relations"))
+    parties = list(Party.objects.all())
+    rows = (
+        Demand.objects.filter(section__proposal__round__slug=OVERVIEW_ROUND)
+        .filter(section__proposal__kind__in=OVERVIEW_KINDS)
+        .in_document_order()
+        .values_list(
+            "pk", "code", "summary", "topic", "section__proposal__party", "section__proposal__kind"
+        )
+    )
+    by_cell = defaultdict(list)
+    for pk, code, summary, topic, party, kind in rows:
+        joint = kind in JOINT_KINDS
+        by_cell[topic, party].append({"pk": pk, "code": code, "summary": summary, "joint": joint})
+    by_demand = defaultdict(set)
+    for pair in _pairs():
+        by_demand[pair.first[0]].add(pair)
+        by_demand[pair.second[0]].add(pair)
+    labels = dict(Relation.Kind.choices)
+    table = []
+    for topic in topics:
+        cells, pairs, unanswered = [], set(), 0
+        for party in parties:
+            demands = by_cell[topic.pk, party.pk]
+            cells.append({"party": party, "shown": demands[:OVERVIEW_SHOWN], "total": len(demands)})
+            for demand in demands:
+                pairs |= by_demand[demand["pk"]]
+                # An agreed outcome is no one side's position: nothing is to answer it.
+                unanswered += not demand["joint"] and not by_demand[demand["pk"]]
+        counts = Counter(pair.kind for pair in pairs)
+        table.append(
+            {
+                "topic": topic,
+                "cells": cells,
+                "relations": topic.relations.all(),
+                "tally": [(labels[kind], counts[kind]) for kind in labels if counts[kind]],
+                "unanswered": unanswered,
+            }
+        )
+    return render(request, "negotiations/overview.html", {"rows": table, "parties": parties})
 
 
 @cached("format", form=SearchForm, free_text="q")
@@ -298,7 +437,12 @@ def demand_detail(request, code):
                 "relations",
                 Relation.objects.select_related("topic").prefetch_related(
                     _citations(),
-                    Prefetch("demands", Demand.objects.with_details().in_document_order()),
+                    Prefetch(
+                        "demands",
+                        Demand.objects.select_related(
+                            "section__proposal__party", "option"
+                        ).in_document_order(),
+                    ),
                 ),
             ),
         ),
@@ -439,9 +583,9 @@ def _page(form, items, per_page):
 def topic_detail(request, slug):
     # Thirteen queries on every page, whatever the data: the page cache's data version, the
     # topic, its relations and their citations, its context figures with their sources, the
-    # parties, where every provision of the topic
-    # sits (ids only), then only the page's demands with their numbers and citation markers,
-    # and the topic's disagreements with their versions and citations.
+    # parties, where every provision of the topic sits (ids only), then only the page's demands
+    # with their numbers, citation markers and links to the other side, and the topic's
+    # disagreements with their versions and citations.
     fmt = exports.requested_format(request)
     if fmt is None:
         return exports.bad_format()
@@ -486,7 +630,15 @@ def topic_detail(request, slug):
             filters.append(("page", page.number))
         return exports.respond(fmt, shown, exports.DEMAND_COLUMNS, f"topic-{topic.slug}", filters)
     with_cards(request, list(by_pk.values()), tag="h3")
-    context |= {"row": row, "parties": parties, "page": page, "party": form.cleaned_data["party"]}
+    # The pairs of the provisions on this page: a page stays light however big the topic.
+    pairs = _pairs(list(by_pk))
+    context |= {
+        "row": row,
+        "parties": parties,
+        "page": page,
+        "party": form.cleaned_data["party"],
+        "pairs": pairs,
+    }
     return render(request, template, context)
 
 

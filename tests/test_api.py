@@ -239,11 +239,12 @@ def test_docs_serve_only_the_swagger_files(client):
     assert client.get("/api/docs/assets/..%2F__init__.py").status_code == 404
 
 
-# A count, the page, then one query each for secondary topics, parameters and citations; each
-# filter by slug looks its object up once more, to answer 404 when there is none.
+# A count, the page, then one query each for secondary topics, parameters, citations and links to
+# the other side each way; each filter by slug looks its object up once more, to answer 404 when
+# there is none.
 @pytest.mark.parametrize(
     "query, expected",
-    [({}, 5), ({"q": "Orthodox"}, 5), ({"topic": "ceasefire", "party": "russia"}, 7)],
+    [({}, 7), ({"q": "Orthodox"}, 7), ({"topic": "ceasefire", "party": "russia"}, 9)],
 )
 def test_demand_list_takes_a_fixed_number_of_queries_whatever_the_page_size(
     client, django_assert_num_queries, tenfold_data, query, expected

@@ -26,6 +26,8 @@ PAGES = [
     "/compare/?a=ru-position-2025-05-28&b=ru-memorandum",
     "/changes/",
     "/about/",
+    "/overview/",
+    "/?topic=neutrality&reasoning=on",
 ]
 
 
@@ -576,3 +578,57 @@ def test_the_admin_history_breaks_no_policy_and_names_the_import(
     assert page.evaluate("window.__violations") == []
     # Chromium asks for /favicon.ico (a 404 in the log) unless the page names its icon.
     expect(page.locator("head link[rel=icon]")).to_have_count(1)
+
+
+NEUTRALITY_PAIR = "Neutrality outside any alliance, against no obligation to be neutral."
+
+
+def test_the_reasoning_control_swaps_in_every_pairs_reasoning(site, page: Page):
+    page.goto(site.url + "/?topic=neutrality")
+    expect(page.locator("table.comparison")).not_to_contain_text(NEUTRALITY_PAIR)
+    mark_document(page)
+    page.get_by_label("Show the reasoning for every pair").check()
+    expect(page).to_have_url(re.compile(r"topic=neutrality.*reasoning=on"))
+    expect(page.locator("table.comparison")).to_contain_text(NEUTRALITY_PAIR)
+    assert still_same_document(page), "the control reloaded the page instead of swapping"
+    # The URL reopens it; unticking hides it again.
+    page.reload()
+    expect(page.locator("table.comparison")).to_contain_text(NEUTRALITY_PAIR)
+    expect(page.get_by_label("Show the reasoning for every pair")).to_be_checked()
+    page.get_by_label("Show the reasoning for every pair").uncheck()
+    expect(page.locator("table.comparison")).not_to_contain_text(NEUTRALITY_PAIR)
+    assert "reasoning" not in page.url
+
+
+def test_without_javascript_the_reasoning_control_is_a_link_and_a_form(site, browser):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(site.url + "/?topic=neutrality")
+    page.get_by_role("link", name="Show the reasoning for every pair").click()
+    expect(page).to_have_url(re.compile(r"topic=neutrality&reasoning=on"))
+    expect(page.locator("table.comparison")).to_contain_text(NEUTRALITY_PAIR)
+    page.get_by_role("link", name="Hide the reasoning for each pair").click()
+    expect(page.locator("table.comparison")).not_to_contain_text(NEUTRALITY_PAIR)
+    page.get_by_label("Show the reasoning for every pair").check()
+    page.get_by_role("button", name="Show").click()
+    expect(page).to_have_url(re.compile(r"reasoning=on"))
+    expect(page.locator("table.comparison")).to_contain_text(NEUTRALITY_PAIR)
+    context.close()
+
+
+@pytest.mark.parametrize("javascript", [True, False])
+def test_the_overview_fits_two_screens_and_opens_each_topic(site, browser, javascript):
+    context = browser.new_context(
+        java_script_enabled=javascript, viewport={"width": 1366, "height": 900}
+    )
+    page = context.new_page()
+    page.goto(site.url + "/overview/")
+    bottom = page.evaluate(
+        "document.querySelector('table.overview').getBoundingClientRect().bottom + scrollY"
+    )
+    assert bottom <= 2 * 900
+    page.get_by_role(
+        "link", name="Political order: martial law, elections, governing bodies", exact=True
+    ).click()
+    expect(page).to_have_url(re.compile(r"/topics/political-order/$"))
+    context.close()

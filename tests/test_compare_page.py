@@ -78,9 +78,9 @@ def test_compare_without_choices_shows_the_picker(client):
 
 
 # The page cache's data version, the two proposals chosen (with their parties), each one's
-# demands with their secondary topics, numbers and citations (four queries a side), the topics,
-# and the two menus of proposals.
-COMPARE_QUERIES = 14
+# demands with their secondary topics, numbers, citations and links to the other side, each way
+# (six queries a side), the topics, and the two menus of proposals.
+COMPARE_QUERIES = 18
 PAIRS = [
     {"a": "ru-memorandum", "b": "ua-framework"},
     {"a": "ru-position-2025-05-28", "b": "ru-memorandum"},

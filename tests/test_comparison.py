@@ -345,9 +345,10 @@ def test_only_reading_is_allowed(client):
     assert client.head("/").status_code == 200
 
 
-# The page cache's data version; topics and their relations; proposals with their parties;
-# where every matching demand sits; the demands shown, their parameters and citation markers.
-HOME_QUERIES = 8
+# The page cache's data version; topics and their relations; proposals with their parties; the
+# links between provisions; where every matching demand sits; the demands shown, their
+# parameters and citation markers.
+HOME_QUERIES = 9
 
 
 def test_home_runs_a_fixed_number_of_queries(client, django_assert_num_queries):

@@ -145,7 +145,8 @@ def test_bad_page_in_an_export_is_a_400(client):
 
 
 def test_alternatives_cut_by_a_page_boundary_say_they_continue(client, page_size):
-    # Russia's ceasefire alternatives: RU-II-O1, then RU-II-O2-5 and RU-II-O2-6 under option 2.
+    # Russia's ceasefire alternatives: RU-II-O1, then the ten points of option 2, RU-II-O2-1 to
+    # RU-II-O2-10, all of them ceasefire conditions.
     page_size(1)
     codes = expected_codes("ceasefire")
     notes = {}
@@ -159,7 +160,7 @@ def test_alternatives_cut_by_a_page_boundary_say_they_continue(client, page_size
         )
     assert notes["RU-II-O1"] == (False, True, False)
     assert notes["RU-II-O2-5"] == (True, True, False)
-    assert notes["RU-II-O2-6"] == (True, False, False)
+    assert notes["RU-II-O2-10"] == (True, False, False)
     assert all(notes[code] == (False, False, False) for code in codes if "-O" not in code)
 
 

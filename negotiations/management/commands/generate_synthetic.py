@@ -6,7 +6,15 @@ from django.db import transaction
 from negotiations.changelog import bulk_create, bulk_link
 from negotiations.curated import SYNTHETIC
 from negotiations.dataversion import bump_data_version
-from negotiations.models import Citation, Demand, Option, Parameter, Proposal, Section
+from negotiations.models import (
+    Citation,
+    Demand,
+    Option,
+    Parameter,
+    Proposal,
+    ProvisionLink,
+    Section,
+)
 
 REASON = "Synthetic data for scale tests"
 
@@ -48,7 +56,14 @@ class Command(BaseCommand):
             len(originals), 1
         )
         numbers = range(start + 1, start + scale + 1)
+        links = list(
+            ProvisionLink.objects.exclude(
+                demand__section__proposal__slug__startswith=SYNTHETIC
+            ).select_related("demand", "counterpart")
+        )
         demands = copy_all([(n, p) for n in numbers for p in originals])
+        for number in numbers:
+            copy_links(links, number)
         bump_data_version()  # bulk writes send no signal
         self.stdout.write(f"Added {scale} synthetic copies: {demands} synthetic demands.")
 
@@ -133,3 +148,20 @@ def copy_all(copies):
     if secondary:
         bulk_link(Demand._meta.get_field("secondary_topics"), secondary)
     return len(demands)
+
+
+def copy_links(links, number):
+    """The links between the originals, between their copies of this number."""
+    codes = {f"SYN{number}-{link.demand.code}"[:20] for link in links}
+    codes |= {f"SYN{number}-{link.counterpart.code}"[:20] for link in links}
+    ids = dict(Demand.objects.filter(code__in=codes).values_list("code", "pk"))
+    copies = [
+        ProvisionLink(
+            demand_id=ids[f"SYN{number}-{link.demand.code}"[:20]],
+            counterpart_id=ids[f"SYN{number}-{link.counterpart.code}"[:20]],
+            kind=link.kind,
+            rationale=link.rationale,
+        )
+        for link in links
+    ]
+    bulk_create(ProvisionLink, copies, reason=REASON)
