@@ -1,3 +1,5 @@
+import re
+
 from django import forms
 from django.db.models import Q
 
@@ -70,6 +72,12 @@ class ComparisonFilterForm(forms.Form):
         self.fields["relation"].choices = [("", "Any relation")] + [
             (kind, label) for kind, label in Relation.Kind.choices if kind in recorded
         ]
+
+    def clean_reasoning(self):
+        # The box sends "on"; any other value would be the same page under another cache key.
+        if self.data.get("reasoning", "") not in ("", "on"):
+            raise forms.ValidationError("Use reasoning=on, or leave it out.")
+        return self.cleaned_data["reasoning"]
 
     def _clean_object(self, name):
         slug = self.cleaned_data[name]
@@ -213,6 +221,15 @@ class PageForm(forms.Form):
     there are."""
 
     page = forms.CharField(required=False)
+
+    def clean_page(self):
+        # One way to write each page: 01 or ١ would render page 1 under another cache key.
+        page = self.cleaned_data["page"]
+        if re.fullmatch(r"0|-[0-9]+", page):
+            raise forms.ValidationError("Pages start at 1.")
+        if page and not re.fullmatch(r"[1-9][0-9]*", page):
+            raise forms.ValidationError("The page must be a whole number, such as 2.")
+        return page
 
 
 class ChangesForm(PageForm):

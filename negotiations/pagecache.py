@@ -43,26 +43,15 @@ def cached(*params, form=None, free_text=None):
     return declare
 
 
-def canonical_host(get_response):
-    """Name this site as it is configured, whatever port a client writes into its Host header.
-
-    The host name itself is already one of ALLOWED_HOSTS (Django answers 400 otherwise); a port
-    is kept only when it is the one the server listens on and not the scheme's default. So
-    `Host: example.org:6666` renders and caches the same page, with the same absolute links, as
-    `Host: example.org`.
-    """
-
-    def middleware(request):
-        try:
-            domain, port = split_domain_port(request.get_host())
-        except DisallowedHost:  # answered 400 further in, with the headers every error gets
-            return get_response(request)
-        default = "443" if request.is_secure() else "80"
-        if port and (port != request.META.get("SERVER_PORT") or port == default):
-            request.META["HTTP_HOST"] = f"[{domain}]" if ":" in domain else domain
-        return get_response(request)
-
-    return middleware
+def cacheable_host(request):
+    """Whether the page for this Host may be cached and served to others. A page's absolute links
+    name the host it was asked for; a port no server here listens on (`Host: example.org:6666`)
+    would put that port in the links of every reader it was served to, and each such port would
+    be a new entry. So such a page is rendered for its client alone. Behind a proxy the host has
+    no port, or the scheme's default; a direct client names the port the server listens on."""
+    _, port = split_domain_port(request.get_host())
+    default = "443" if request.is_secure() else "80"
+    return not port or port in (default, request.META.get("SERVER_PORT"))
 
 
 def release():
@@ -149,6 +138,11 @@ class PageCache:
         if unknown := [name for name in request.GET if name not in params]:
             return self.without(request, unknown)
         if view.cache_free_text and request.GET.get(view.cache_free_text):
+            return self.get_response(request)
+        try:
+            if not cacheable_host(request):
+                return self.get_response(request)
+        except DisallowedHost:  # answered 400 further in
             return self.get_response(request)
         htmx = HtmxDetails(request)
         fragment = bool(htmx) and not htmx.history_restore_request

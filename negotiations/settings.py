@@ -98,8 +98,6 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "negotiations.middleware.request_log",
-    # Before anything reads the host: a port no server listens on names no other page.
-    "negotiations.pagecache.canonical_host",
     # Headers first, so every response gets them, errors included.
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.security.SecurityMiddleware",

@@ -581,7 +581,7 @@ def _page(form, items, per_page):
 @require_safe
 @vary_on_headers("HX-Request")
 def topic_detail(request, slug):
-    # Thirteen queries on every page, whatever the data: the page cache's data version, the
+    # Fourteen queries on every page, whatever the data: the page cache's data version, the
     # topic, its relations and their citations, its context figures with their sources, the
     # parties, where every provision of the topic sits (ids only), then only the page's demands
     # with their numbers, citation markers and links to the other side, and the topic's

@@ -201,7 +201,7 @@ def test_admin_view_on_site_opens_the_public_page(admin_client, model):
 
 
 DETAIL_QUERIES = [
-    ("topic", ["humanitarian"], 13),
+    ("topic", ["humanitarian"], 14),
     ("proposal", ["ru-memorandum"], 10),
     ("demand", ["AG-6"], 14),
 ]

@@ -46,7 +46,9 @@ def test_comparison_stays_bounded_with_more_data(synthetic, client, django_asser
         response = client.get("/")
     html = response.content.decode()
     assert "See all" in html  # busy cells are capped, with a link to the rest
-    assert len(gzip.compress(response.content)) < 40_000
+    # A cell shows up to CELL_LIMIT (16, so that the whole of Russia's ceasefire option fits):
+    # at a hundred times the data every cell is full.
+    assert len(gzip.compress(response.content)) < 48_000
 
 
 def test_a_capped_cell_counts_everything_it_holds(synthetic, client):
@@ -81,16 +83,16 @@ def test_scale_must_be_sensible():
 
 def test_topic_page_stays_bounded_with_a_hundred_times_the_data(client, django_assert_num_queries):
     # The same queries at 1× and 100×: the page loads ids for the whole topic, demands for one page.
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(14):
         first = client.get("/topics/ceasefire/")
     assert 'rel="next"' not in first.content.decode()
     call_command("generate_synthetic", scale=100)
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(14):
         response = client.get("/topics/ceasefire/")
     html = response.content.decode()
     assert html.count('class="demand-summary"') == 50
     assert 'rel="next"' in html
     assert len(gzip.compress(response.content)) < 15_000
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(14):
         last = client.get("/topics/ceasefire/", {"party": "ukraine", "page": 2})
     assert last.status_code == 200

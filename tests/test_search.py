@@ -29,11 +29,10 @@ def test_known_queries_rank_the_expected_demand_first(query, first):
 
 
 def test_search_reaches_quotes_but_not_source_names():
-    # "Kiev" appears only in quotes; "Sputnik" is a publisher, "Fidan" only in our bracketed
-    # description of a page, "News-Pravda" in a source's name: they describe a source, not what
-    # a provision says.
+    # "Kiev" appears only in quotes; "Sputnik" is a publisher, "News-Pravda" in a source's
+    # name: they describe a source, not what a provision says.
     assert "RU-II-O2-10" in codes("Kiev")
-    assert codes("Sputnik") == codes("Fidan") == codes("News-Pravda") == []
+    assert codes("Sputnik") == codes("News-Pravda") == []
 
 
 def test_search_page_groups_by_topic_and_party_and_highlights(client):
@@ -130,24 +129,26 @@ def test_punctuation_only_and_operator_queries_do_not_fail(client):
 # To add one, search for it on the site, read the provisions it should find (their own words,
 # topic and quotes, not their sources' names), and add a line.
 EXPECTED_RESULTS = [
+    # The first and third rounds and the 2024 conditions speak of the same things: where they
+    # rank among the 2 June provisions, the window is wider.
     # Ukraine's non-recognition clause through the territory topic; not the Russian provisions
     # whose sources' bracketed descriptions mention Crimea.
     ("Crimea", ["RU-I-1a"], 1, ["RU-I-1b", "RU-I-2a", "RU-I-4", "RU-I-5a"]),
     ("Crimea", ["UA-P-12"], 4, []),
     # Not the territory clause whose source is named "News-Pravda NATO".
-    ("NATO", ["RU-PT-3", "UA-P-9"], 2, ["UA-P-14"]),
-    ("ceasefire", ["UA-P-1", "UA-T-1", "UA-R-1", "RU-III-5"], 8, ["AG-3", "AG-7", "RU-III-3"]),
-    ("cease-fire", ["UA-P-1", "UA-T-1", "UA-R-1", "RU-III-5"], 8, ["AG-3", "AG-7", "RU-III-3"]),
-    ("Zaporizhzhia", ["RU-I-1a", "RU-II-O1"], 2, []),
-    ("Zaporozhye", ["RU-I-1a", "RU-II-O1"], 2, []),
-    ("Lugansk", ["RU-I-1a", "RU-II-O1"], 2, []),
-    ("Kyiv", ["RU-II-O2-10", "RU-II-O2-5", "UA-T-1"], 10, ["UA-P-14", "AG-1"]),
-    ("prisoners", ["AG-1", "AG-2", "AG-3", "UA-P-3", "UA-T-2", "UA-R-3", "RU-II-O2-7"], 7, []),
-    ("children", ["AG-6", "R2-RU-1", "UA-P-2", "UA-R-3", "UA-T-3"], 5, []),
+    ("NATO", ["RU-PT-3", "UA-P-9"], 3, ["UA-P-14"]),
+    ("ceasefire", ["UA-P-1", "UA-T-1", "UA-R-1", "RU-III-5"], 11, ["AG-3", "AG-7", "RU-III-3"]),
+    ("cease-fire", ["UA-P-1", "UA-T-1", "UA-R-1", "RU-III-5"], 11, ["AG-3", "AG-7", "RU-III-3"]),
+    ("Zaporizhzhia", ["RU-I-1a", "RU-II-O1"], 4, []),
+    ("Zaporozhye", ["RU-I-1a", "RU-II-O1"], 4, []),
+    ("Lugansk", ["RU-I-1a", "RU-II-O1"], 4, []),
+    ("Kyiv", ["RU-II-O2-10", "RU-II-O2-5", "UA-T-1"], 18, ["UA-P-14", "AG-1"]),
+    ("prisoners", ["AG-1", "AG-2", "AG-3", "UA-P-3", "UA-T-2", "UA-R-3", "RU-II-O2-7"], 11, []),
+    ("children", ["AG-6", "R2-RU-1", "UA-P-2", "UA-R-3", "UA-T-3"], 8, []),
     ("elections", ["RU-II-O2-9", "RU-III-6"], 2, ["RU-III-3", "RU-III-8", "RU-III-9"]),
     ("sanctions", ["RU-I-8", "RU-PT-4", "UA-P-15", "UA-T-6"], 4, []),
-    ("1000", ["AG-3"], 1, ["AG-7"]),
-    ("1,000 prisoners", ["AG-3"], 1, []),
+    ("1000", ["AG-3", "R1-AG-1"], 2, ["AG-7"]),
+    ("1,000 prisoners", ["AG-3", "R1-AG-1"], 2, []),
     ("memorandum", ["RU-III-4", "AG-8", "RU-PT-1"], 6, ["RU-I-10", "RU-I-11", "UA-P-10"]),
     # In the name of the topic, not in any provision's words.
     ("denazification", ["RU-I-6", "RU-I-7"], 4, []),
