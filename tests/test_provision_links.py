@@ -279,7 +279,7 @@ def test_the_overview_query_count_does_not_grow_with_tenfold_data(
     with django_assert_num_queries(OVERVIEW_QUERIES):
         html = client.get(reverse("overview")).content.decode()
     territory = re.search(r'<tr id="territory">.*?</tr>', html, re.S).group()
-    assert "10 in the 2 June documents" in territory  # RU-I-1a and its nine copies
+    assert "10 on 2 June" in territory  # RU-I-1a and its nine copies
 
 
 def test_a_provisions_change_log_lists_the_changes_to_its_links(client):
