@@ -199,11 +199,18 @@ def test_not_found_is_the_custom_404_with_headers(servers):
     assert_security_headers(headers)
 
 
-@pytest.mark.parametrize("path", ["/", "/nope/", "/demands/RU-I-4/", "/changes/feed/"])
+@pytest.mark.parametrize("path", ["/", "/demands/RU-I-4/", "/changes/feed/", "/about/"])
 def test_without_a_database_pages_are_a_503_with_headers(servers, path):
     status, headers, body = get(servers["broken"] + path)
     assert status == 503 and "The site is unavailable for a moment" in body
     assert headers["Retry-After"] == "30"
+    assert_security_headers(headers)
+
+
+def test_without_a_database_an_address_that_is_no_page_is_still_a_404(servers):
+    # No view answers it, so nothing asks the database: never a 500.
+    status, headers, body = get(servers["broken"] + "/nope/")
+    assert status == 404 and "Page not found" in body
     assert_security_headers(headers)
 
 
